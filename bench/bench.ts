@@ -1,0 +1,126 @@
+// npm run bench: engram's training tokens/s and sampling chars/s for the default model on WordNet, beside a
+// PyTorch reference of the same model trained on the same tokens (bench/reference_gpt.py, Debian's
+// python3-torch, 2 threads). Not a test: speed targets live here. Flags: --steps N (default 40).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initEngine, tf, ops, Rng } from '../src/engine/index.js';
+import { loadTextDataset, splitDataset } from '../src/data/index.js';
+import { CharTokenizer } from '../src/codecs/charTokenizer.js';
+import { Gpt } from '../src/models/gpt.js';
+import { GPT_DEFAULTS, type GptConfig } from '../src/models/gptConfig.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../src/train/config.js';
+import { TextBatches } from '../src/train/textBatches.js';
+import { evaluate, train } from '../src/train/trainer.js';
+import { generateTokens } from '../src/sample/generateText.js';
+import { SPLIT_DEFAULTS } from '../src/tasks/text.js';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OUT = path.join(ROOT, 'runs', 'bench');
+const TIMING_WARMUP_STEPS = 3;
+const SAMPLE_CHARS = 200;
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** GFLOP/s of one product shape, for the engine's matmul paths. */
+function matmulRate(label: string, product: () => tf.Tensor, flops: number): string {
+  product().dispose();
+  const started = performance.now();
+  const runs = 5;
+  for (let i = 0; i < runs; i++) {
+    const c = product();
+    c.dataSync();
+    c.dispose();
+  }
+  return `${label.padEnd(44)} ${((flops * runs) / ((performance.now() - started) / 1000) / 1e9).toFixed(1)} GFLOP/s`;
+}
+
+function engineSection(): void {
+  const a = tf.randomNormal([4096, 128]);
+  const b = tf.randomNormal([128, 384]);
+  const g = tf.randomNormal([4096, 384]);
+  const flops = 2 * 4096 * 128 * 384;
+  console.log('engine: matrix products on the wasm backend ([4096,128] x [128,384] and its gradient shapes)');
+  console.log(matmulRate('  tf.matMul(a, b)', () => tf.matMul(a, b), flops));
+  console.log(matmulRate('  tf.matMul(a, g, transposeA) (tfjs gradient)', () => tf.matMul(a, g, true, false), flops));
+  console.log(matmulRate('  ops.matMul(transpose(a), g) (engram)', () => ops.matMul(tf.transpose(a), g), flops));
+  tf.dispose([a, b, g]);
+}
+
+async function main(): Promise<void> {
+  await initEngine();
+  const steps = flag('steps', 40);
+  engineSection();
+  const dataset = loadTextDataset('wordnet');
+  const split = splitDataset(dataset, SPLIT_DEFAULTS);
+  const tokenizer = CharTokenizer.fromExamples(split.train);
+  const trainStream = tokenizer.encodeCorpus(split.train);
+  const heldOutStream = tokenizer.encodeCorpus(split.heldOut);
+  const model: GptConfig = { ...GPT_DEFAULTS, vocabSize: tokenizer.size };
+  const trainConfig: TrainConfig = { ...TRAIN_DEFAULTS, steps, warmupSteps: Math.min(TRAIN_DEFAULTS.warmupSteps, Math.floor(steps / 4)), evalEvery: steps, evalBatches: 4 };
+  const data = new TextBatches(trainStream, heldOutStream, trainConfig.batchSize, model.blockSize);
+  console.log(`\nmodel: default GPT ${JSON.stringify(GPT_DEFAULTS)}, batch ${trainConfig.batchSize}, ${steps} steps on WordNet (${trainStream.length.toLocaleString('en-US')} train tokens)`);
+
+  // engram: tokens/s after a few warm-up steps (the first steps compile and allocate).
+  const gpt = Gpt.init(model, trainConfig.seed);
+  // Timed from the end of a few warm-up steps (the first ones allocate) to the end of the second-to-last
+  // step, so the evaluation that runs at the last step is not counted as training.
+  let timedFrom = 0;
+  let timedTo = 0;
+  const result = await train(gpt, data, trainConfig, {
+    saveModel: async () => {},
+    saveCheckpoint: async () => 'none',
+    onStep: (r) => {
+      if (r.step === TIMING_WARMUP_STEPS) timedFrom = performance.now();
+      if (r.step === steps - 1) timedTo = performance.now();
+      if (r.step % 5 === 0) process.stderr.write(`  engram step ${r.step}/${steps} loss ${r.loss.toFixed(3)}\n`);
+    },
+  });
+  const engramTrain = ((steps - 1 - TIMING_WARMUP_STEPS) * data.itemsPerBatch) / ((timedTo - timedFrom) / 1000);
+  const heldOutBatches = data.evalBatches('heldOut', 4);
+  const engramHeldOut = evaluate(gpt, heldOutBatches);
+
+  const sample = (samples: number) => {
+    const started = performance.now();
+    generateTokens(gpt, [0], { temperature: 1, topK: 0, topP: 1, seed: 1, samples, maxTokens: SAMPLE_CHARS });
+    return (samples * SAMPLE_CHARS) / ((performance.now() - started) / 1000);
+  };
+  sample(1);
+  const engramSample = sample(1);
+  const engramSample8 = sample(8);
+  gpt.dispose();
+
+  // PyTorch: same config, same token streams, same held-out windows.
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(path.join(OUT, 'train.u16'), trainStream);
+  writeFileSync(path.join(OUT, 'held_out.u16'), heldOutStream);
+  const rng = new Rng(0);
+  const heldOutEvalStarts = heldOutBatches.map(() => Array.from({ length: trainConfig.batchSize }, () => rng.int(heldOutStream.length - model.blockSize - 1)));
+  const configFile = path.join(OUT, 'reference.json');
+  writeFileSync(configFile, JSON.stringify({
+    model, train: trainConfig, trainStream: path.join(OUT, 'train.u16'), heldOutStream: path.join(OUT, 'held_out.u16'),
+    heldOutEvalStarts, timingWarmupSteps: TIMING_WARMUP_STEPS, sampleChars: SAMPLE_CHARS,
+  }));
+  process.stderr.write('  running the PyTorch reference...\n');
+  const py = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench', 'reference_gpt.py'), configFile], {
+    encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' },
+  });
+  let reference: { torch: string; threads: number; trainTokensPerSecond: number; heldOutLoss: number; sampleCharsPerSecond: number } | undefined;
+  if (py.status === 0) reference = JSON.parse(py.stdout.trim().split('\n').pop()!);
+  else console.log(`\nPyTorch reference unavailable (install python3-torch libopenblas0-pthread): ${py.stderr.trim().split('\n').pop()}`);
+
+  const row = (label: string, ours: number, theirs: number | undefined, unit: string) =>
+    console.log(`${label.padEnd(34)} ${ours.toFixed(unit === 'nats' ? 3 : 0).padStart(9)} ${theirs === undefined ? '        -' : theirs.toFixed(unit === 'nats' ? 3 : 0).padStart(9)}  ${theirs ? `${(ours / theirs).toFixed(2)}x` : ''}`);
+  console.log(`\n${''.padEnd(34)} ${'engram'.padStart(9)} ${'PyTorch'.padStart(9)}  engram/PyTorch   (PyTorch ${reference?.torch ?? '-'}, ${reference?.threads ?? '-'} threads; engram: wasm, 1 thread)`);
+  row('train tokens/s', engramTrain, reference?.trainTokensPerSecond, 'tok');
+  row('sample chars/s (1 sample)', engramSample, reference?.sampleCharsPerSecond, 'chr');
+  row('sample chars/s (8 in a batch)', engramSample8, undefined, 'chr');
+  row(`held-out loss after ${steps} steps`, engramHeldOut, reference?.heldOutLoss, 'nats');
+  console.log(`(engram's own evaluation at step ${steps}: train ${result.lastEval.trainLoss.toFixed(3)}, held-out ${result.lastEval.heldOutLoss.toFixed(3)})`);
+}
+
+await main();

@@ -1,0 +1,37 @@
+// engram inspect MODEL: what a weights file says about itself (config, size, provenance), without loading a model.
+import { statSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { loadModelFile } from '../weights/modelFile.js';
+import { FileStorage } from '../weights/storage.js';
+import { parseCommand } from './flags.js';
+
+export const INSPECT_HELP = `usage: engram inspect MODEL [--json]
+
+Prints a weights file's model kind and config, parameter count, file size against the size of the
+dataset it was trained on, and its provenance (dataset fingerprint, split, steps, losses).`;
+
+export async function inspectCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' } });
+  if (values.help) return console.log(INSPECT_HELP);
+  if (positionals.length !== 1) throw new ConfigError('engram inspect needs one weights file: engram inspect MODEL');
+  const file = positionals[0];
+  const record = await loadModelFile(new FileStorage(), file);
+  const parameters = [...record.params.values()].reduce((n, a) => n + a.data.length, 0);
+  const fileBytes = statSync(file).size;
+  const p = record.provenance;
+  const summary = {
+    file, fileBytes, kind: record.kind, task: record.task, parameters,
+    modelConfig: record.modelConfig, trainConfig: record.trainConfig, provenance: p,
+    checkpoint: record.trainState ? { step: record.trainState.step, bestHeldOutLoss: record.trainState.bestHeldOutLoss } : undefined,
+  };
+  if (values.json) return console.log(JSON.stringify(summary, null, 2));
+  const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+  console.log(`${file}: ${record.kind} model for ${record.task}${record.trainState ? ` (checkpoint at step ${record.trainState.step})` : ''}`);
+  console.log(`  config      ${JSON.stringify(record.modelConfig)}`);
+  console.log(`  parameters  ${parameters.toLocaleString('en-US')} (float32, ${mb(parameters * 4)})`);
+  console.log(`  file        ${mb(fileBytes)}; dataset ${p.dataset.name} is ${mb(p.dataset.bytes)}: the file is ${(fileBytes / p.dataset.bytes).toFixed(3)}x the data`);
+  console.log(`  dataset     ${p.dataset.name} ${p.dataset.version}, ${p.dataset.examples.toLocaleString('en-US')} examples, ${p.dataset.duplicateCount} exact duplicates, fingerprint ${p.dataset.fingerprint.slice(0, 16)}`);
+  console.log(`  split       seed ${p.split.splitSeed}, held-out fraction ${p.split.heldOutFraction}: ${p.split.trainExamples} train / ${p.split.heldOutExamples} held out`);
+  console.log(`  training    ${p.steps} steps; loss train ${p.trainLoss.toFixed(3)}, held-out ${p.heldOutLoss.toFixed(3)} nats/char; ${JSON.stringify(record.trainConfig)}`);
+  console.log(`  engram      ${p.engramVersion}`);
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// engram's command line: picks the command, sets up the engine, and turns engram's named errors into one
+// line on stderr and a non-zero exit. Everything else is wiring; the work happens in src/tasks and below.
+import { EngramError } from '../errors.js';
+import { initEngine } from '../engine/index.js';
+import { ENGRAM_VERSION } from '../version.js';
+import { demoCommand, DEMO_HELP } from './demo.js';
+import { inspectCommand, INSPECT_HELP } from './inspect.js';
+import { sampleCommand, SAMPLE_HELP } from './sample.js';
+import { trainCommand, TRAIN_HELP } from './train.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
+  train: { run: trainCommand, help: TRAIN_HELP },
+  sample: { run: sampleCommand, help: SAMPLE_HELP },
+  inspect: { run: inspectCommand, help: INSPECT_HELP },
+  demo: { run: demoCommand, help: DEMO_HELP },
+};
+
+const USAGE = `engram ${ENGRAM_VERSION}: train small networks on real data, ship one weights file, sample, and measure what they remember.
+usage: engram <command> [flags]    (engram <command> --help for its flags)
+  train text   train a character-level transformer on a text dataset
+  sample       generate from a weights file with temperature, top-k, top-p and a seed
+  inspect      show a weights file's config, size and provenance
+  demo         train a small model on WordNet and sample from it`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 1;
+  }
+  if (name === '--version') {
+    console.log(ENGRAM_VERSION);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`engram: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return 2;
+  }
+  if (!rest.includes('--help') && !rest.includes('-h')) await initEngine();
+  await command.run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof EngramError) {
+      console.error(`engram: ${err.message}`);
+      process.exitCode = err.exitCode;
+    } else {
+      // Not one of ours: a bug. Show everything so it can be reported.
+      console.error('engram: internal error (please report):', err);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,93 @@
+// engram train text: flags -> configs -> tasks/text -> a weights file, with a progress bar, a JSONL log of
+// every evaluation, and Ctrl-C saving a checkpoint.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { loadTextDataset } from '../data/index.js';
+import { GPT_DEFAULTS } from '../models/gptConfig.js';
+import { TRAIN_DEFAULTS, validateTrainConfig } from '../train/config.js';
+import { validateGptConfig } from '../models/gpt.js';
+import { readResumeSettings, SPLIT_DEFAULTS, trainTextModel, type TextTrainOutcome } from '../tasks/text.js';
+import { FileStorage } from '../weights/storage.js';
+import { configFlags, overrideConfig, parseCommand } from './flags.js';
+import { formatDuration, ProgressBar } from './progress.js';
+
+export const TRAIN_HELP = `usage: engram train text [--data FILE|wordnet|wordnet:PART] [--steps N] [--out model.safetensors] [flags]
+
+Trains a character-level transformer on (input, output) pairs and writes one safetensors weights file.
+  --data SPEC           wordnet (default), wordnet:adv (one part of speech: noun verb adj adv), or a UTF-8
+                        text file: one example per line; "input<TAB>output" lines are pairs
+  --out FILE            weights file (default model.safetensors); a checkpoint goes beside it as
+                        FILE.ckpt.safetensors and a log of every evaluation as FILE.log.jsonl
+  --resume              continue from the checkpoint beside --out (same data and settings)
+model:  ${Object.entries(GPT_DEFAULTS).map(([k, v]) => `--${kebabOf(k)} ${v}`).join('  ')}
+train:  ${Object.entries(TRAIN_DEFAULTS).map(([k, v]) => `--${kebabOf(k)} ${v}`).join('  ')}
+split:  --split-seed ${SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPLIT_DEFAULTS.heldOutFraction}
+Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.`;
+
+function kebabOf(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+export function logPathFor(out: string): string {
+  return out.replace(/\.safetensors$/, '') + '.log.jsonl';
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(argv, {
+    data: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
+    ...configFlags(GPT_DEFAULTS), ...configFlags(TRAIN_DEFAULTS), ...configFlags(SPLIT_DEFAULTS),
+  });
+  if (values.help) return console.log(TRAIN_HELP);
+  if (positionals[0] !== 'text' || positionals.length > 1) {
+    throw new ConfigError(`engram train needs a task: "engram train text" (got ${positionals.length ? positionals.join(' ') : 'none'}); see --help`);
+  }
+  const out = (values.out as string | undefined) ?? 'model.safetensors';
+  const storage = new FileStorage();
+  const base = values.resume ? await readResumeSettings(storage, out) : undefined;
+  if (values.resume && !base) throw new ConfigError(`--resume: no checkpoint beside ${out}; train without --resume first`);
+  const model = overrideConfig(base?.model ?? GPT_DEFAULTS, values).config;
+  const train = overrideConfig(base?.train ?? TRAIN_DEFAULTS, values).config;
+  const split = overrideConfig(base?.split ?? SPLIT_DEFAULTS, values).config;
+  validateTrainConfig(train); // before loading data: a bad flag should fail fast
+  validateGptConfig({ ...model, vocabSize: 1 });
+  const dataset = loadTextDataset((values.data as string | undefined) ?? 'wordnet');
+  console.error(`dataset ${dataset.name}: ${dataset.examples.length.toLocaleString('en-US')} examples, ` +
+    `${(dataset.bytes / 1e6).toFixed(2)} MB, ${dataset.duplicateCount} exact duplicates`);
+
+  const log = logPathFor(out);
+  mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  if (!values.resume) writeFileSync(log, '');
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130); // a second Ctrl-C: give up waiting for the checkpoint
+    interrupted = true;
+    process.stderr.write('\nCtrl-C: saving a checkpoint after this step (Ctrl-C again to quit without it)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const bar = new ProgressBar('train', train.steps, 'tok');
+  let heldOut = '';
+  try {
+    const outcome = await trainTextModel({
+      dataset, out, model, train, split, storage, resume: Boolean(values.resume),
+      stopRequested: () => interrupted,
+      onStep: (r) => bar.update(r.step, `loss ${r.loss.toFixed(3)}${heldOut} lr ${r.learningRate.toExponential(1)}`, r.itemsPerSecond),
+      onEval: (r) => {
+        heldOut = ` held-out ${r.heldOutLoss.toFixed(3)}`;
+        appendFileSync(log, JSON.stringify(r) + '\n');
+      },
+    });
+    bar.finish();
+    printSummary(outcome, out, dataset.bytes, log);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function printSummary(o: TextTrainOutcome, out: string, datasetBytes: number, log: string): void {
+  const e = o.lastEval;
+  console.log(`trained ${o.state.step} steps in ${formatDuration(e.elapsedSeconds)} at ${Math.round(e.itemsPerSecond).toLocaleString('en-US')} tokens/s`);
+  console.log(`loss (nats/char): train ${e.trainLoss.toFixed(3)}, held-out ${e.heldOutLoss.toFixed(3)}; best held-out ${o.bestEval.heldOutLoss.toFixed(3)} at step ${o.bestEval.step}`);
+  console.log(`wrote ${out}: ${o.parameterCount.toLocaleString('en-US')} parameters, ${(o.modelBytes / 1e6).toFixed(2)} MB ` +
+    `(the dataset is ${(datasetBytes / 1e6).toFixed(2)} MB: ${(o.modelBytes / datasetBytes).toFixed(2)}x its size); log ${log}`);
+}

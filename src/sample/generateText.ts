@@ -1,0 +1,78 @@
+// Text generation from a GPT: n samples in one batch from the same prefix, one new token per forward pass
+// against a key/value cache, each stopping at <eos>. Temperature 0 is greedy and deterministic.
+import { tf, Rng, deriveSeed } from '../engine/index.js';
+import { ConfigError } from '../errors.js';
+import { EOS } from '../codecs/charTokenizer.js';
+import type { Gpt, KvCache } from '../models/gpt.js';
+import { pickToken, validateSampling, type SamplingSettings } from './transforms.js';
+
+export interface GenerateOptions extends SamplingSettings {
+  readonly seed: number;
+  readonly samples: number;
+  /** Most new tokens per sample. */
+  readonly maxTokens: number;
+}
+
+export const GENERATE_DEFAULTS: Omit<GenerateOptions, keyof SamplingSettings> = { seed: 0, samples: 1, maxTokens: 200 };
+
+interface Step {
+  readonly lastLogits: Float32Array; // [samples * vocab]: logits at the last position of each row
+  readonly cache: KvCache;
+}
+
+/** Generates continuations of `prefix` (token ids); returns the new tokens of each sample, without <eos>. */
+export function generateTokens(model: Gpt, prefix: readonly number[], options: GenerateOptions): number[][] {
+  validateSampling(options);
+  if (!Number.isInteger(options.samples) || options.samples < 1) throw new ConfigError(`samples must be >= 1, got ${options.samples}`);
+  if (prefix.length === 0) throw new ConfigError('generation needs a non-empty prefix');
+  const n = options.samples;
+  const V = model.config.vocabSize;
+  const rngs = Array.from({ length: n }, (_, i) => new Rng(deriveSeed(options.seed, 'sample', i)));
+  const rows = Array.from({ length: n }, () => [...prefix]);
+  const generated: number[][] = Array.from({ length: n }, () => []);
+  const done = new Array<boolean>(n).fill(false);
+
+  let step = run(model, rows.map((r) => r.slice(-contextFor(model, r.length))), undefined);
+  try {
+    for (let t = 0; t < options.maxTokens && done.includes(false); t++) {
+      const next = rows.map((_, i) => pickToken(Float64Array.from(step.lastLogits.subarray(i * V, (i + 1) * V)), options, rngs[i]));
+      next.forEach((id, i) => {
+        rows[i].push(id);
+        if (done[i]) return;
+        if (id === EOS) done[i] = true;
+        else generated[i].push(id);
+      });
+      if (!done.includes(false) || t + 1 === options.maxTokens) break;
+      const previous = step;
+      if (previous.cache.length + 1 <= model.config.blockSize) {
+        step = run(model, next.map((id) => [id]), previous.cache);
+      } else {
+        // Context full: positions are absolute, so restart from the last half-context of each row.
+        const keep = Math.floor(model.config.blockSize / 2);
+        step = run(model, rows.map((r) => r.slice(-keep)), undefined);
+      }
+      tf.dispose([...previous.cache.keys, ...previous.cache.values]);
+    }
+  } finally {
+    tf.dispose([...step.cache.keys, ...step.cache.values]);
+  }
+  return generated;
+}
+
+function contextFor(model: Gpt, length: number): number {
+  return Math.min(length, model.config.blockSize);
+}
+
+function run(model: Gpt, rows: number[][], cache: KvCache | undefined): Step {
+  const B = rows.length;
+  const T = rows[0].length;
+  const ids = Int32Array.from(rows.flat());
+  const out = tf.tidy(() => {
+    const { logits, cache: next } = model.forward(ids, B, T, { training: false, seed: 0, cache });
+    const last = tf.reshape(tf.slice(tf.reshape(logits, [B, T, -1]), [0, T - 1, 0], [B, 1, -1]), [B, -1]);
+    return { last, keys: next.keys, values: next.values };
+  });
+  const lastLogits = out.last.dataSync() as Float32Array;
+  out.last.dispose();
+  return { lastLogits, cache: { keys: out.keys, values: out.values, length: (cache?.length ?? 0) + T } };
+}

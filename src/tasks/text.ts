@@ -1,0 +1,152 @@
+// The text-to-text task end to end: dataset -> split -> character tokenizer -> GPT -> trainer -> weights
+// file, and back from a weights file to a model that generates. The CLI, the demo, the benchmark and the
+// tests all go through here, so there is one way to train and one way to load.
+import { ConfigError, DatasetError, WeightsFormatError } from '../errors.js';
+import { splitDataset, type Dataset, type SplitSpec } from '../data/index.js';
+import { CharTokenizer, type CharVocabulary } from '../codecs/charTokenizer.js';
+import { Gpt, gptParamShapes } from '../models/gpt.js';
+import { GPT_DEFAULTS, type GptConfig } from '../models/gptConfig.js';
+import { TextBatches } from '../train/textBatches.js';
+import { train, type EvalRecord, type StepRecord, type TrainResult, type TrainState } from '../train/trainer.js';
+import type { TrainConfig } from '../train/config.js';
+import { loadModelFile, saveModelFile, type ModelRecord, type Provenance } from '../weights/modelFile.js';
+import type { Storage } from '../weights/storage.js';
+import { tf } from '../engine/index.js';
+import { generateTokens, type GenerateOptions } from '../sample/generateText.js';
+
+export const TEXT_TASK = 'text';
+export type TextModelSettings = Omit<GptConfig, 'vocabSize'>;
+export const SPLIT_DEFAULTS: SplitSpec = { splitSeed: 0, heldOutFraction: 0.05 };
+
+export interface TextTrainRequest {
+  readonly dataset: Dataset;
+  readonly out: string;
+  readonly model: TextModelSettings;
+  readonly train: TrainConfig;
+  readonly split: SplitSpec;
+  readonly storage: Storage;
+  /** Continue from the checkpoint beside `out`. */
+  readonly resume?: boolean;
+  readonly onStep?: (record: StepRecord) => void;
+  readonly onEval?: (record: EvalRecord) => void;
+  readonly stopRequested?: () => boolean;
+}
+
+export interface TextTrainOutcome extends TrainResult {
+  readonly modelBytes: number;
+  readonly parameterCount: number;
+  readonly trainTokens: number;
+  readonly checkpoint: string;
+}
+
+/** model.safetensors -> model.ckpt.safetensors */
+export function checkpointPathFor(out: string): string {
+  return out.endsWith('.safetensors') ? out.replace(/\.safetensors$/, '.ckpt.safetensors') : `${out}.ckpt`;
+}
+
+export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOutcome> {
+  const checkpoint = checkpointPathFor(req.out);
+  const resumed = req.resume ? await loadModelFile(req.storage, checkpoint, { task: TEXT_TASK }) : undefined;
+  if (req.resume && !resumed?.trainState) throw new ConfigError(`${checkpoint} is not a checkpoint (no training state)`);
+  if (resumed) checkResume(resumed, req);
+  const split = splitDataset(req.dataset, req.split);
+  const tokenizer = resumed ? CharTokenizer.fromJSON(resumed.vocabulary as CharVocabulary) : CharTokenizer.fromExamples(split.train);
+  const trainStream = tokenizer.encodeCorpus(split.train);
+  const heldOutStream = tokenizer.encodeCorpus(split.heldOut);
+  const config: GptConfig = { ...req.model, vocabSize: tokenizer.size };
+  const model = Gpt.init(config, req.train.seed);
+  const data = new TextBatches(trainStream, heldOutStream, req.train.batchSize, config.blockSize);
+  const provenance = (state: TrainState, record?: EvalRecord): Provenance => ({
+    dataset: {
+      name: req.dataset.name, version: req.dataset.version, fingerprint: req.dataset.fingerprint,
+      examples: req.dataset.examples.length, bytes: req.dataset.bytes, duplicateCount: req.dataset.duplicateCount,
+    },
+    split: { ...req.split, trainExamples: split.train.length, heldOutExamples: split.heldOut.length },
+    steps: state.step,
+    trainLoss: record?.trainLoss ?? NaN,
+    heldOutLoss: record?.heldOutLoss ?? NaN,
+    engramVersion: '',
+  });
+  const recordOf = (state: TrainState, evalRecord?: EvalRecord, withState = false): ModelRecord => ({
+    kind: model.kind, task: TEXT_TASK, modelConfig: { ...config }, trainConfig: req.train,
+    vocabulary: tokenizer.toJSON(), provenance: provenance(state, evalRecord), params: state.params,
+    trainState: withState ? state : undefined,
+  });
+  let modelBytes = 0;
+  let lastEval: EvalRecord | undefined;
+  try {
+    const result = await train(model, data, req.train, {
+      onStep: req.onStep,
+      onEval: (r) => {
+        lastEval = r;
+        req.onEval?.(r);
+      },
+      stopRequested: req.stopRequested,
+      saveModel: async (state, r) => {
+        modelBytes = await saveModelFile(req.storage, req.out, recordOf(state, r));
+      },
+      saveCheckpoint: async (state) => {
+        await saveModelFile(req.storage, checkpoint, recordOf(state, lastEval, true));
+        return `${checkpoint} (step ${state.step})`;
+      },
+    }, resumed?.trainState);
+    return { ...result, modelBytes, parameterCount: [...result.state.params.values()].reduce((n, a) => n + a.data.length, 0), trainTokens: trainStream.length, checkpoint };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** A resumed run must be the same run: same dataset, split, architecture and settings (steps may grow). */
+function checkResume(checkpoint: ModelRecord, req: TextTrainRequest): void {
+  const was = checkpoint.provenance;
+  if (was.dataset.fingerprint !== req.dataset.fingerprint) {
+    throw new DatasetError(`checkpoint was trained on ${was.dataset.name} (fingerprint ${was.dataset.fingerprint.slice(0, 12)}), not on ${req.dataset.name} (${req.dataset.fingerprint.slice(0, 12)})`);
+  }
+  const differs = (a: object, b: object, skip: string[] = []) =>
+    Object.entries(a).filter(([k, v]) => !skip.includes(k) && k in b && JSON.stringify(v) !== JSON.stringify((b as Record<string, unknown>)[k])).map(([k]) => k);
+  const bad = [
+    ...differs(req.model, checkpoint.modelConfig),
+    ...differs(req.train, checkpoint.trainConfig, ['steps']),
+    ...differs(req.split, was.split),
+  ];
+  if (bad.length > 0) throw new ConfigError(`--resume with settings that differ from the checkpoint: ${bad.join(', ')}; drop those flags`);
+}
+
+/** The settings a checkpoint was made with, so --resume can reuse them without repeating every flag. */
+export async function readResumeSettings(storage: Storage, out: string): Promise<{ model: TextModelSettings; train: TrainConfig; split: SplitSpec } | undefined> {
+  const checkpoint = checkpointPathFor(out);
+  if (!(await storage.exists(checkpoint))) return undefined;
+  const record = await loadModelFile(storage, checkpoint, { task: TEXT_TASK });
+  const { vocabSize: _vocab, ...model } = record.modelConfig as unknown as GptConfig;
+  const { splitSeed, heldOutFraction } = record.provenance.split;
+  return { model, train: record.trainConfig, split: { splitSeed, heldOutFraction } };
+}
+
+export interface LoadedTextModel {
+  readonly model: Gpt;
+  readonly tokenizer: CharTokenizer;
+  readonly record: ModelRecord;
+}
+
+export async function loadTextModel(storage: Storage, location: string): Promise<LoadedTextModel> {
+  const record = await loadModelFile(storage, location, { kind: 'gpt', task: TEXT_TASK });
+  const tokenizer = CharTokenizer.fromJSON(record.vocabulary as CharVocabulary);
+  const config = { ...GPT_DEFAULTS, ...record.modelConfig } as GptConfig;
+  if (config.vocabSize !== tokenizer.size) throw new WeightsFormatError(`${location}: vocabulary has ${tokenizer.size} symbols but the model ${config.vocabSize}`);
+  const params = new Map<string, tf.Variable>();
+  for (const [name, shape] of gptParamShapes(config)) {
+    const a = record.params.get(name);
+    if (!a || JSON.stringify(a.shape) !== JSON.stringify(shape)) {
+      tf.dispose([...params.values()]);
+      throw new WeightsFormatError(`${location}: parameter ${name} is ${a ? JSON.stringify(a.shape) : 'missing'}, the config needs ${JSON.stringify(shape)}`);
+    }
+    params.set(name, tf.variable(tf.tensor(a.data, shape), false));
+  }
+  return { model: new Gpt(config, params), tokenizer, record };
+}
+
+/** Outputs generated for `input`, decoded to text. */
+export function generateText(loaded: LoadedTextModel, input: string, options: GenerateOptions): string[] {
+  const prefix = loaded.tokenizer.encodePrompt(input);
+  return generateTokens(loaded.model, prefix, options).map((ids) => loaded.tokenizer.decode(ids));
+}

@@ -1,0 +1,123 @@
+// An engram weights file: safetensors whose __metadata__ says what the model is (kind, task, config,
+// vocabulary) and where it came from (dataset fingerprint, split, training config and outcome). A checkpoint
+// is the same file plus optimizer moments and training state, so --resume needs nothing else.
+import { WeightsFormatError } from '../errors.js';
+import type { NamedArray, TrainState } from '../train/trainer.js';
+import type { TrainConfig } from '../train/config.js';
+import { ENGRAM_VERSION } from '../version.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import type { Storage } from './storage.js';
+
+export const FORMAT_VERSION = '1';
+
+export interface DatasetProvenance {
+  readonly name: string;
+  readonly version: string;
+  readonly fingerprint: string;
+  readonly examples: number;
+  readonly bytes: number;
+  readonly duplicateCount: number;
+}
+
+export interface Provenance {
+  readonly dataset: DatasetProvenance;
+  readonly split: { readonly splitSeed: number; readonly heldOutFraction: number; readonly trainExamples: number; readonly heldOutExamples: number };
+  readonly steps: number;
+  readonly trainLoss: number;
+  readonly heldOutLoss: number;
+  readonly engramVersion: string;
+}
+
+export interface ModelRecord {
+  /** Model family: "gpt". */
+  readonly kind: string;
+  /** Task from the task table: "text". */
+  readonly task: string;
+  readonly modelConfig: Record<string, unknown>;
+  readonly trainConfig: TrainConfig;
+  /** The codec's vocabulary (characters, tags), as the codec serialises it. */
+  readonly vocabulary: unknown;
+  readonly provenance: Provenance;
+  readonly params: Map<string, NamedArray>;
+  /** Present in checkpoints only. */
+  readonly trainState?: TrainState;
+}
+
+const KEY = {
+  format: 'engram.format', kind: 'engram.kind', task: 'engram.task', modelConfig: 'engram.model_config',
+  trainConfig: 'engram.train_config', vocabulary: 'engram.vocabulary', provenance: 'engram.provenance',
+  trainState: 'engram.train_state',
+} as const;
+
+export function encodeModelFile(record: ModelRecord): Uint8Array {
+  const tensors: NamedTensor[] = [...record.params].map(([name, a]) => ({ name, dtype: 'F32', shape: a.shape, data: a.data }));
+  const metadata: Record<string, string> = {
+    [KEY.format]: FORMAT_VERSION,
+    [KEY.kind]: record.kind,
+    [KEY.task]: record.task,
+    [KEY.modelConfig]: JSON.stringify(record.modelConfig),
+    [KEY.trainConfig]: JSON.stringify(record.trainConfig),
+    [KEY.vocabulary]: JSON.stringify(record.vocabulary),
+    [KEY.provenance]: JSON.stringify({ ...record.provenance, engramVersion: ENGRAM_VERSION }),
+  };
+  const state = record.trainState;
+  if (state) {
+    const { step, bestHeldOutLoss, bestStep, adamT } = state;
+    // JSON has no Infinity: a checkpoint before the first evaluation stores null.
+    metadata[KEY.trainState] = JSON.stringify({ step, bestHeldOutLoss: Number.isFinite(bestHeldOutLoss) ? bestHeldOutLoss : null, bestStep, adamT });
+    for (const [name, a] of state.moments) tensors.push({ name: `optim.${name}`, dtype: 'F32', shape: a.shape, data: a.data });
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+export function decodeModelFile(bytes: Uint8Array, source: string): ModelRecord {
+  const file = decodeSafetensors(bytes, source);
+  const meta = file.metadata;
+  if (meta[KEY.format] === undefined) throw new WeightsFormatError(`${source} is a safetensors file but not an engram model (no ${KEY.format} metadata)`);
+  if (meta[KEY.format] !== FORMAT_VERSION) throw new WeightsFormatError(`${source} has engram format ${meta[KEY.format]}; this engram reads format ${FORMAT_VERSION}`);
+  const json = (key: string) => {
+    try {
+      return JSON.parse(meta[key] ?? 'null');
+    } catch {
+      throw new WeightsFormatError(`${source}: metadata ${key} is not valid JSON`);
+    }
+  };
+  const params = new Map<string, NamedArray>();
+  const moments = new Map<string, NamedArray>();
+  for (const [name, t] of file.tensors) {
+    if (t.dtype !== 'F32') throw new WeightsFormatError(`${source}: tensor ${name} is ${t.dtype}, engram models are F32`);
+    const array = { shape: [...t.shape], data: t.data as Float32Array };
+    if (name.startsWith('optim.')) moments.set(name.slice('optim.'.length), array);
+    else params.set(name, array);
+  }
+  const rawState = json(KEY.trainState);
+  const trainState: TrainState | undefined = rawState
+    ? { ...rawState, bestHeldOutLoss: rawState.bestHeldOutLoss ?? Infinity, params, moments }
+    : undefined;
+  const record = {
+    kind: meta[KEY.kind], task: meta[KEY.task], modelConfig: json(KEY.modelConfig), trainConfig: json(KEY.trainConfig),
+    vocabulary: json(KEY.vocabulary), provenance: json(KEY.provenance), params, trainState,
+  };
+  for (const key of ['kind', 'task', 'modelConfig', 'trainConfig', 'provenance'] as const) {
+    if (!record[key]) throw new WeightsFormatError(`${source}: metadata is missing ${key}`);
+  }
+  return record as ModelRecord;
+}
+
+export async function saveModelFile(storage: Storage, location: string, record: ModelRecord): Promise<number> {
+  const bytes = encodeModelFile(record);
+  await storage.write(location, bytes);
+  return bytes.length;
+}
+
+/** Reads a model file; with `kind`, refuses a file of another model family. */
+export async function loadModelFile(storage: Storage, location: string, expect?: { kind?: string; task?: string }): Promise<ModelRecord> {
+  const record = decodeModelFile(await storage.read(location), location);
+  if (expect?.kind && record.kind !== expect.kind) {
+    throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this command needs a ${expect.kind} model`);
+  }
+  if (expect?.task && record.task !== expect.task) {
+    throw new WeightsFormatError(`${location} is a ${record.task} model; this command needs a ${expect.task} model`);
+  }
+  return record;
+}

@@ -1,0 +1,108 @@
+// The command line end to end, in a temp dir, as a user runs it: real files, real exit codes, one-line errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeSafetensors } from '../src/weights/safetensors.js';
+import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+const dir = mkdtempSync(path.join(tmpdir(), 'engram-cli-'));
+const at = (name: string) => path.join(dir, name);
+
+function engram(...args: string[]) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A one-line error on stderr, a non-zero exit, and no stack trace. */
+function assertCleanError(r: ReturnType<typeof engram>, pattern: RegExp): void {
+  assert.notEqual(r.code, 0, r.stdout);
+  // Informational lines (the dataset summary) may come first; the error is the one last line.
+  const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('engram: '));
+  assert.equal(errors.length, 1, `expected one error line, got:\n${r.stderr}`);
+  assert.ok(r.stderr.trim().endsWith(errors[0]));
+  assert.match(errors[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+const TINY = ['--held-out-fraction', '0.3', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '32', '--batch-size', '4', '--eval-every', '4', '--eval-batches', '1'];
+
+test('train -> sample -> inspect on a text file', () => {
+  writeFileSync(at('words.txt'), 'cat\ta small domesticated feline\ndog\ta domesticated canine\nowl\ta nocturnal bird of prey\nelm\ta tall deciduous tree\n'.repeat(3) +
+    'ant\ta small insect\nbee\ta flying insect\nfox\ta wild canine\nyak\ta large ox\nemu\ta large flightless bird\nasp\ta small snake\n');
+  const train = engram('train', 'text', '--data', 'words.txt', '--steps', '8', '--out', 'm.safetensors', ...TINY);
+  assert.equal(train.code, 0, train.stderr);
+  assert.match(train.stdout, /wrote m.safetensors/);
+  assert.match(train.stderr, /18 examples, .* 8 exact duplicates/);
+  assert.ok(existsSync(at('m.ckpt.safetensors')));
+  const log = readFileSync(at('m.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((r) => r.step), [4, 8]);
+
+  const greedy = () => engram('sample', 'm.safetensors', '--prompt', 'cat', '--temperature', '0', '-n', '2', '--max-tokens', '20');
+  const first = greedy();
+  assert.equal(first.code, 0, first.stderr);
+  const lines = first.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0], lines[1], 'greedy samples are identical');
+  assert.equal(greedy().stdout, first.stdout);
+  const seeded = (seed: string) => engram('sample', 'm.safetensors', '--prompt', 'dog', '--temperature', '1.2', '--seed', seed, '-n', '3').stdout;
+  assert.equal(seeded('4'), seeded('4'));
+
+  const inspect = engram('inspect', 'm.safetensors');
+  assert.equal(inspect.code, 0, inspect.stderr);
+  assert.match(inspect.stdout, /gpt model for text/);
+  assert.match(inspect.stdout, /dataset file:words.txt/);
+  const json = JSON.parse(engram('inspect', 'm.safetensors', '--json').stdout);
+  assert.equal(json.provenance.dataset.examples, 18);
+  assert.equal(json.provenance.steps, 8);
+
+  // --resume continues the same run to more steps, taking the settings from the checkpoint.
+  const resumed = engram('train', 'text', '--data', 'words.txt', '--steps', '12', '--out', 'm.safetensors', '--resume');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(engram('inspect', 'm.ckpt.safetensors', '--json').stdout).checkpoint.step, 12);
+});
+
+test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
+  writeFileSync(at('empty.txt'), '');
+  writeFileSync(at('binary.dat'), Buffer.from([1, 2, 0, 3]));
+  writeFileSync(at('garbage.safetensors'), 'this is not a weights file at all');
+  writeFileSync(at('small.txt'), 'a\tb\nc\td\ne\tf\ng\th\ni\tj\nk\tl\n'.repeat(4));
+  assert.equal(engram('train', 'text', '--data', 'small.txt', '--steps', '4', '--out', 'small.safetensors', ...TINY).code, 0);
+  const good = readFileSync(at('small.safetensors'));
+  writeFileSync(at('truncated.safetensors'), good.subarray(0, good.length - 100));
+  writeFileSync(at('plain.safetensors'), encodeSafetensors([{ name: 'x', dtype: 'F32', shape: [1], data: new Float32Array(1) }]));
+  const record = decodeModelFile(good, 'small');
+  writeFileSync(at('unet.safetensors'), encodeModelFile({ ...record, kind: 'unet', task: 'tags-to-image' }));
+
+  assertCleanError(engram('train', 'text', '--data', 'missing.txt', '--steps', '2'), /cannot read data file missing.txt/);
+  assertCleanError(engram('train', 'text', '--data', 'empty.txt', '--steps', '2'), /empty/);
+  assertCleanError(engram('train', 'text', '--data', 'binary.dat', '--steps', '2'), /binary/);
+  assertCleanError(engram('train', 'text', '--data', 'small.txt', '--steps', '0'), /steps must be a positive integer, got 0/);
+  assertCleanError(engram('train', 'text', '--data', 'small.txt', '--steps', 'many'), /--steps must be a number/);
+  assertCleanError(engram('train', 'text', '--data', 'small.txt', '--n-layers', '2'), /Unknown option '--n-layers'/);
+  assertCleanError(engram('train', 'images'), /needs a task/);
+  assertCleanError(engram('sample', 'small.safetensors', '--prompt', 'axz'), /never saw in training: .*"x", "z"/);
+  assertCleanError(engram('sample', 'small.safetensors', '--temperature=-1'), /temperature must be >= 0/);
+  assertCleanError(engram('sample', 'nope.safetensors'), /cannot read weights file nope.safetensors: no such file/);
+  assertCleanError(engram('sample', 'truncated.safetensors'), /not a valid safetensors file: .*truncated/);
+  assertCleanError(engram('sample', 'garbage.safetensors'), /not a valid safetensors file/);
+  assertCleanError(engram('sample', 'plain.safetensors'), /not an engram model/);
+  assertCleanError(engram('sample', 'unet.safetensors'), /holds a unet model .* needs a gpt model/);
+  assertCleanError(engram('inspect', 'truncated.safetensors'), /truncated/);
+  assertCleanError(engram('train', 'text', '--data', 'small.txt', '--out', 'fresh.safetensors', '--resume'), /no checkpoint beside fresh.safetensors/);
+  const unknown = engram('frobnicate');
+  assert.equal(unknown.code, 2);
+});
+
+test('--help works on every command without loading anything', () => {
+  for (const command of ['train', 'sample', 'inspect', 'demo']) {
+    const r = engram(command, '--help');
+    assert.equal(r.code, 0, command);
+    assert.match(r.stdout, /^usage: engram/, command);
+  }
+  assert.match(engram('--help').stdout, /train text/);
+});
