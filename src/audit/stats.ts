@@ -1,0 +1,77 @@
+// Statistics shared by the audit's measures: binomial intervals, ROC curves, AUC, TPR at a fixed FPR,
+// and bootstrap intervals. Pure functions on plain arrays, checked against hand-computed values in tests.
+import { Rng } from '../engine/index.js';
+
+export interface Interval {
+  readonly estimate: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Wilson score interval for a binomial proportion (Wilson 1927); z = 1.96 gives 95%. */
+export function wilson(successes: number, trials: number, z = 1.96): Interval {
+  if (trials === 0) return { estimate: NaN, low: 0, high: 1 };
+  const p = successes / trials;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * trials)) / (1 + z2 / trials);
+  const half = (z / (1 + z2 / trials)) * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
+  return { estimate: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+export interface RocPoint {
+  readonly fpr: number;
+  readonly tpr: number;
+}
+
+/**
+ * ROC of a score where higher means "member": every threshold between distinct scores, from (0,0) to (1,1).
+ * Ties move both rates at once (a diagonal step), so the curve does not depend on input order.
+ */
+export function roc(memberScores: readonly number[], nonMemberScores: readonly number[]): RocPoint[] {
+  const all = [...memberScores.map((s) => ({ s, member: true })), ...nonMemberScores.map((s) => ({ s, member: false }))];
+  all.sort((a, b) => b.s - a.s);
+  const points: RocPoint[] = [{ fpr: 0, tpr: 0 }];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (all[i].member) tp++;
+    else fp++;
+    if (i === all.length - 1 || all[i + 1].s !== all[i].s) {
+      points.push({ fpr: fp / nonMemberScores.length, tpr: tp / memberScores.length });
+    }
+  }
+  return points;
+}
+
+/** Area under the ROC curve by the trapezoid rule: the probability a member outscores a non-member (ties 1/2). */
+export function auc(points: readonly RocPoint[]): number {
+  let area = 0;
+  for (let i = 1; i < points.length; i++) area += ((points[i].fpr - points[i - 1].fpr) * (points[i].tpr + points[i - 1].tpr)) / 2;
+  return area;
+}
+
+/**
+ * Highest TPR among thresholds whose FPR is at most `fpr` (Carlini et al. 2022, "Membership Inference
+ * Attacks From First Principles": report the low-FPR regime, not only AUC).
+ */
+export function tprAtFpr(points: readonly RocPoint[], fpr: number): number {
+  let best = 0;
+  for (const p of points) if (p.fpr <= fpr + 1e-12 && p.tpr > best) best = p.tpr;
+  return best;
+}
+
+/** Percentile bootstrap interval of a statistic of (members, non-members), resampling each side. */
+export function bootstrap(
+  members: readonly number[], nonMembers: readonly number[],
+  statistic: (m: readonly number[], n: readonly number[]) => number, rounds = 200, seed = 0,
+): Interval {
+  const rng = new Rng(seed);
+  const resample = (xs: readonly number[]) => Array.from(xs, () => xs[rng.int(xs.length)]);
+  const values = Array.from({ length: rounds }, () => statistic(resample(members), resample(nonMembers))).sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.round(q * (values.length - 1))))];
+  return { estimate: statistic(members, nonMembers), low: at(0.025), high: at(0.975) };
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
