@@ -34,8 +34,10 @@ class Block(nn.Module):
         B, T, C = x.shape
         q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
         heads = lambda t: t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        y = F.scaled_dot_product_attention(heads(q), heads(k), heads(v), is_causal=True,
-                                           dropout_p=self.drop if self.training else 0)
+        q, k, v = heads(q), heads(k), heads(v)  # [B, H, T, D]; Debian's torch 1.13 has no fused attention
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
+        att = att.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf"))
+        y = F.dropout(F.softmax(att, dim=-1), self.drop, self.training) @ v
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         x = x + F.dropout(self.attn_proj(y), self.drop, self.training)
         h = self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))

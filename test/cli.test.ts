@@ -60,6 +60,16 @@ test('train -> sample -> inspect on a text file', () => {
   assert.equal(json.provenance.dataset.examples, 18);
   assert.equal(json.provenance.steps, 8);
 
+  // The audit rebuilds the split from the file's provenance and writes JSON and HTML.
+  const audit = engram('audit', 'm.safetensors', '--data', 'words.txt', '--examples', '20', '--prefix-lengths', '4,8', '--suffix-length', '4', '--out', 'audit');
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.match(audit.stdout, /Verdict: /);
+  const report = JSON.parse(readFileSync(at('audit/audit.json'), 'utf8'));
+  assert.equal(report.dataset.fingerprint, json.provenance.dataset.fingerprint);
+  assert.match(readFileSync(at('audit/report.html'), 'utf8'), /<svg /);
+  assertCleanError(engram('audit', 'm.safetensors'), /pass that file with --data/);
+  assertCleanError(engram('audit', 'm.safetensors', '--data', 'wordnet:adv'), /is not the one m.safetensors was trained on/);
+
   // --resume continues the same run to more steps, taking the settings from the checkpoint.
   const resumed = engram('train', 'text', '--data', 'words.txt', '--steps', '12', '--out', 'm.safetensors', '--resume');
   assert.equal(resumed.code, 0, resumed.stderr);
@@ -93,13 +103,14 @@ test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
   assertCleanError(engram('sample', 'plain.safetensors'), /not an engram model/);
   assertCleanError(engram('sample', 'unet.safetensors'), /holds a unet model .* needs a gpt model/);
   assertCleanError(engram('inspect', 'truncated.safetensors'), /truncated/);
+  assertCleanError(engram('audit', 'unet.safetensors'), /supports text models so far/);
   assertCleanError(engram('train', 'text', '--data', 'small.txt', '--out', 'fresh.safetensors', '--resume'), /no checkpoint beside fresh.safetensors/);
   const unknown = engram('frobnicate');
   assert.equal(unknown.code, 2);
 });
 
 test('--help works on every command without loading anything', () => {
-  for (const command of ['train', 'sample', 'inspect', 'demo']) {
+  for (const command of ['train', 'sample', 'inspect', 'audit', 'demo']) {
     const r = engram(command, '--help');
     assert.equal(r.code, 0, command);
     assert.match(r.stdout, /^usage: engram/, command);

@@ -3,6 +3,7 @@
 import { generateText, loadTextModel } from '../tasks/text.js';
 import { FileStorage } from '../weights/storage.js';
 import { parseCommand } from './flags.js';
+import { auditCommand } from './audit.js';
 import { inspectCommand } from './inspect.js';
 import { trainCommand } from './train.js';
 
@@ -16,7 +17,8 @@ export const MADE_UP_WORDS = ['glorpish', 'frindle', 'snackrifice', 'blorft', 'q
 export const DEMO_HELP = `usage: engram demo [--out runs/demo/model.safetensors] [--steps N]
 
 Trains a small model on WordNet 3.1 (word -> gloss; ${DEMO_TRAIN_FLAGS.join(' ')}),
-then defines made-up words (${MADE_UP_WORDS.join(', ')}) at temperatures 0, 0.7 and 1.2.`;
+then defines made-up words (${MADE_UP_WORDS.join(', ')}) at temperatures 0, 0.7 and 1.2,
+and ends by auditing the model (audit/report.html beside it).`;
 
 export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, { out: { type: 'string' }, steps: { type: 'string' } });
@@ -37,4 +39,6 @@ export async function demoCommand(argv: string[]): Promise<void> {
   loaded.model.dispose();
   console.log('');
   await inspectCommand([out]);
+  console.log('\n== audit: did it learn or did it copy?');
+  await auditCommand([out, '--examples', '300']);
 }

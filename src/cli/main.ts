@@ -4,6 +4,7 @@
 import { EngramError } from '../errors.js';
 import { initEngine } from '../engine/index.js';
 import { ENGRAM_VERSION } from '../version.js';
+import { auditCommand, AUDIT_HELP } from './audit.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
 import { inspectCommand, INSPECT_HELP } from './inspect.js';
 import { sampleCommand, SAMPLE_HELP } from './sample.js';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   train: { run: trainCommand, help: TRAIN_HELP },
   sample: { run: sampleCommand, help: SAMPLE_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
+  audit: { run: auditCommand, help: AUDIT_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
 };
 
@@ -21,6 +23,7 @@ usage: engram <command> [flags]    (engram <command> --help for its flags)
   train text   train a character-level transformer on a text dataset
   sample       generate from a weights file with temperature, top-k, top-p and a seed
   inspect      show a weights file's config, size and provenance
+  audit        measure what a text model remembers of its training data (JSON + HTML report)
   demo         train a small model on WordNet and sample from it`;
 
 async function main(argv: string[]): Promise<number> {

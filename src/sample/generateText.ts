@@ -22,13 +22,23 @@ interface Step {
 
 /** Generates continuations of `prefix` (token ids); returns the new tokens of each sample, without <eos>. */
 export function generateTokens(model: Gpt, prefix: readonly number[], options: GenerateOptions): number[][] {
-  validateSampling(options);
   if (!Number.isInteger(options.samples) || options.samples < 1) throw new ConfigError(`samples must be >= 1, got ${options.samples}`);
-  if (prefix.length === 0) throw new ConfigError('generation needs a non-empty prefix');
-  const n = options.samples;
+  const prefixes = Array.from({ length: options.samples }, () => prefix);
+  return generateFromPrefixes(model, prefixes, options).map((ids) => (ids.at(-1) === EOS ? ids.slice(0, -1) : ids));
+}
+
+/**
+ * Continues each of several prefixes of equal length, all in one batch (sample i uses its own random stream,
+ * seeded by (seed, i)). Each continuation ends with <eos> if the model generated it, else after maxTokens.
+ */
+export function generateFromPrefixes(model: Gpt, prefixes: readonly (readonly number[])[], options: Omit<GenerateOptions, 'samples'>): number[][] {
+  validateSampling(options);
+  const n = prefixes.length;
+  if (n === 0 || prefixes[0].length === 0) throw new ConfigError('generation needs at least one non-empty prefix');
+  if (prefixes.some((p) => p.length !== prefixes[0].length)) throw new Error('prefixes in one batch must have equal length');
   const V = model.config.vocabSize;
   const rngs = Array.from({ length: n }, (_, i) => new Rng(deriveSeed(options.seed, 'sample', i)));
-  const rows = Array.from({ length: n }, () => [...prefix]);
+  const rows = prefixes.map((p) => [...p]);
   const generated: number[][] = Array.from({ length: n }, () => []);
   const done = new Array<boolean>(n).fill(false);
 
@@ -39,8 +49,8 @@ export function generateTokens(model: Gpt, prefix: readonly number[], options: G
       next.forEach((id, i) => {
         rows[i].push(id);
         if (done[i]) return;
+        generated[i].push(id);
         if (id === EOS) done[i] = true;
-        else generated[i].push(id);
       });
       if (!done.includes(false) || t + 1 === options.maxTokens) break;
       const previous = step;

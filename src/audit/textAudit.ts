@@ -1,0 +1,112 @@
+// The audit of a text model: rebuilds the member / held-out split from the dataset and the weights file's
+// provenance, then measures capacity, verbatim extraction and membership inference, each beside its
+// held-out baseline, and states a plain-words verdict. Returns one JSON-ready object.
+import { Rng } from '../engine/index.js';
+import { DatasetError } from '../errors.js';
+import { splitDataset, type Dataset, type HashedExample } from '../data/index.js';
+import type { CharTokenizer } from '../codecs/charTokenizer.js';
+import type { Gpt } from '../models/gpt.js';
+import type { ModelRecord } from '../weights/modelFile.js';
+import { ENGRAM_VERSION } from '../version.js';
+import { capacity, type CapacityResult } from './capacity.js';
+import { exampleLosses } from './exampleLoss.js';
+import { extractionSweep, type ExtractionResult } from './extraction.js';
+import { lossThresholdAttack, type MembershipResult } from './membership.js';
+
+export interface TextAuditSettings {
+  /** Examples sampled from each side (members, held-out). */
+  readonly examples: number;
+  readonly prefixLengths: readonly number[];
+  readonly suffixLength: number;
+  readonly seed: number;
+}
+
+export const TEXT_AUDIT_DEFAULTS: TextAuditSettings = { examples: 500, prefixLengths: [8, 16, 32], suffixLength: 32, seed: 0 };
+
+export interface TextAuditReport {
+  readonly engramVersion: string;
+  readonly settings: TextAuditSettings;
+  readonly model: { readonly file: string; readonly kind: string; readonly task: string; readonly config: Record<string, unknown>; readonly steps: number };
+  readonly dataset: { readonly name: string; readonly version: string; readonly fingerprint: string; readonly examples: number; readonly members: number; readonly heldOut: number; readonly duplicateCount: number };
+  readonly capacity: CapacityResult;
+  readonly membership: MembershipResult;
+  readonly extraction: ExtractionResult;
+  readonly verdict: string;
+}
+
+export type AuditProgress = (stage: string, done: number, total: number) => void;
+
+export function runTextAudit(input: {
+  model: Gpt; tokenizer: CharTokenizer; record: ModelRecord; file: string; fileBytes: number; dataset: Dataset;
+  settings: TextAuditSettings; progress?: AuditProgress;
+}): TextAuditReport {
+  const { model, tokenizer, record, dataset, settings } = input;
+  const trained = record.provenance.dataset;
+  if (trained.fingerprint !== dataset.fingerprint) {
+    throw new DatasetError(`dataset ${dataset.name} (fingerprint ${dataset.fingerprint.slice(0, 12)}) is not the one ${input.file} was trained on: ${trained.name} ${trained.version} (fingerprint ${trained.fingerprint.slice(0, 12)})`);
+  }
+  const split = splitDataset(dataset, record.provenance.split);
+  const rng = new Rng(settings.seed);
+  // The vocabulary comes from the training split, so a held-out example may hold characters the model has
+  // never seen; its loss would be high for that reason alone. Compare like with like: in-vocabulary only.
+  const inVocabulary = (e: HashedExample) => tokenizer.unknownChars(e.input + e.output).length === 0;
+  const members = rng.shuffle(split.train.filter(inVocabulary)).slice(0, settings.examples);
+  const heldOut = rng.shuffle(split.heldOut.filter(inVocabulary)).slice(0, settings.examples);
+  const occurrences = (hash: string) => dataset.duplicates.get(hash) ?? 1;
+
+  const score = (label: string, examples: HashedExample[]) =>
+    exampleLosses(model, tokenizer, examples, 32, (done) => input.progress?.(label, done, examples.length));
+  const memberLosses = score('loss of members', members);
+  const heldOutLosses = score('loss of held-out', heldOut);
+  // An example whose input fills the whole context leaves no output to score; it is left out of the attack.
+  const scored = (losses: { natsPerToken: number }[]) => losses.map((l) => l.natsPerToken).filter(Number.isFinite);
+  const membership = lossThresholdAttack(scored(memberLosses), scored(heldOutLosses), settings.seed);
+
+  const extraction = extractionSweep(model, tokenizer, members, heldOut, { ...settings, occurrences },
+    (done) => input.progress?.('verbatim extraction', done, settings.prefixLengths.length));
+
+  const parameters = [...record.params.values()].reduce((s, a) => s + a.data.length, 0);
+  const trainText = split.train.map((e) => `${e.input}\t${e.output}\n`).join('');
+  const scoredTokens = split.train.reduce((s, e) => s + [...e.output].length + 1, 0);
+  const cap = capacity({ parameters, weightsFileBytes: input.fileBytes, trainText, trainExamples: split.train.length, memberNatsPerToken: membership.memberLosses, scoredTokens });
+
+  const report = {
+    engramVersion: ENGRAM_VERSION,
+    settings,
+    model: { file: input.file, kind: record.kind, task: record.task, config: record.modelConfig, steps: record.provenance.steps },
+    dataset: { name: dataset.name, version: dataset.version, fingerprint: dataset.fingerprint, examples: dataset.examples.length, members: split.train.length, heldOut: split.heldOut.length, duplicateCount: dataset.duplicateCount },
+    capacity: cap,
+    membership,
+    extraction,
+  };
+  return { ...report, verdict: verdict(report) };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+/** The verdict in plain words: every figure next to its held-out baseline. */
+export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
+  const longest = r.extraction.rows.at(-1);
+  const m = r.membership;
+  const tpr1 = m.tprAtFpr.find((t) => t.fpr === 0.01)?.tpr.estimate ?? 0;
+  const parts: string[] = [];
+  if (longest) {
+    parts.push(`${pct(longest.members.rate.estimate)} of training examples (95% CI ${pct(longest.members.rate.low)}-${pct(longest.members.rate.high)}) ` +
+      `can be extracted verbatim: prompted with their first ${longest.prefixLength} characters, the model writes the next ${r.extraction.suffixLength} exactly, ` +
+      `against ${pct(longest.heldOut.rate.estimate)} of held-out examples it never saw (${pct(longest.heldOut.rate.low)}-${pct(longest.heldOut.rate.high)}).`);
+  }
+  parts.push(`Its loss on training examples is ${m.memberLoss.toFixed(3)} nats/char against ${m.heldOutLoss.toFixed(3)} on held-out ones; ` +
+    `a membership attack using that loss reaches AUC ${m.auc.estimate.toFixed(3)} (${m.auc.low.toFixed(3)}-${m.auc.high.toFixed(3)}; 0.5 is guessing) ` +
+    `and finds ${pct(tpr1)} of training examples at a 1% false-positive rate.`);
+  parts.push(`The weights can hold at most about ${(r.capacity.capacityBits.high / 8e6).toFixed(2)} MB of information (3.6 bits per parameter), ` +
+    `against ${(Math.min(r.capacity.trainBits.gzip, r.capacity.trainBits.brotli) / 8e6).toFixed(2)} MB for the compressed training set: ` +
+    `at most ${pct(r.capacity.maxVerbatimFraction)} of it could be stored verbatim.`);
+  const copies = longest && longest.members.rate.low > longest.heldOut.rate.high;
+  const detectable = m.auc.low > 0.55;
+  parts.push(copies
+    ? 'Verdict: this model has memorised part of its training data; it reproduces training examples far more often than unseen ones.'
+    : detectable
+      ? 'Verdict: no verbatim copying beyond the held-out baseline, but the model fits training examples measurably better than unseen ones.'
+      : 'Verdict: no sign of memorisation: training and held-out examples are treated alike, so what it generates comes from patterns, not copies.');
+  return parts.join(' ');
+}

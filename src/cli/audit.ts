@@ -1,0 +1,69 @@
+// engram audit MODEL: did the model learn patterns or copy its training data? Writes audit.json (every
+// number with its interval and the settings) and report.html (verdict, charts, worst cases).
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, DatasetError } from '../errors.js';
+import { loadTextDataset } from '../data/index.js';
+import { runTextAudit, TEXT_AUDIT_DEFAULTS, type TextAuditSettings } from '../audit/textAudit.js';
+import { renderTextAuditHtml } from '../report/html.js';
+import { loadTextModel, TEXT_TASK } from '../tasks/text.js';
+import { loadModelFile } from '../weights/modelFile.js';
+import { FileStorage } from '../weights/storage.js';
+import { numberFlag, parseCommand } from './flags.js';
+import { ProgressBar } from './progress.js';
+
+export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--examples N] [--prefix-lengths 8,16,32] [--suffix-length N] [--seed S]
+
+Measures what a text model remembers of its training data, each figure beside the same figure on held-out
+examples: capacity (bits in the weights vs bits in the data), verbatim extraction (Carlini et al. 2022),
+and loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR). Rebuilds the train/held-out
+split from the weights file's provenance; refuses a dataset whose fingerprint does not match.
+  --data SPEC          the training dataset (default: the one named in the weights file, if built in)
+  --out DIR            where audit.json and report.html go (default: audit/ beside MODEL)
+  --examples N         examples audited from each side (default ${TEXT_AUDIT_DEFAULTS.examples})
+  --prefix-lengths L   prompt lengths k for extraction (default ${TEXT_AUDIT_DEFAULTS.prefixLengths.join(',')})
+  --suffix-length N    characters that must match exactly (default ${TEXT_AUDIT_DEFAULTS.suffixLength})`;
+
+export async function auditCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(argv, {
+    data: { type: 'string' }, out: { type: 'string' }, examples: { type: 'string' }, 'prefix-lengths': { type: 'string' },
+    'suffix-length': { type: 'string' }, seed: { type: 'string' },
+  });
+  if (values.help) return console.log(AUDIT_HELP);
+  if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');
+  const file = positionals[0];
+  const storage = new FileStorage();
+  const record = await loadModelFile(storage, file);
+  if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text models so far; ${file} is a ${record.kind} model for ${record.task}`);
+  const trainedOn = record.provenance.dataset.name;
+  const dataSpec = (values.data as string | undefined) ?? (trainedOn.startsWith('wordnet') ? trainedOn : undefined);
+  if (!dataSpec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that file with --data so the audit can rebuild the split`);
+  const settings: TextAuditSettings = {
+    examples: numberFlag(values, 'examples', TEXT_AUDIT_DEFAULTS.examples),
+    prefixLengths: values['prefix-lengths'] ? String(values['prefix-lengths']).split(',').map(Number) : TEXT_AUDIT_DEFAULTS.prefixLengths,
+    suffixLength: numberFlag(values, 'suffix-length', TEXT_AUDIT_DEFAULTS.suffixLength),
+    seed: numberFlag(values, 'seed', TEXT_AUDIT_DEFAULTS.seed),
+  };
+  if (!Number.isInteger(settings.examples) || settings.examples < 1) throw new ConfigError(`--examples must be a positive integer, got ${settings.examples}`);
+  if (settings.prefixLengths.some((k) => !Number.isInteger(k) || k < 1)) throw new ConfigError(`--prefix-lengths must be positive integers, got ${values['prefix-lengths']}`);
+  if (!Number.isInteger(settings.suffixLength) || settings.suffixLength < 1) throw new ConfigError(`--suffix-length must be a positive integer`);
+
+  const dataset = loadTextDataset(dataSpec);
+  const loaded = await loadTextModel(storage, file);
+  const bars = new Map<string, ProgressBar>();
+  const report = runTextAudit({
+    ...loaded, file, fileBytes: statSync(file).size, dataset, settings,
+    progress: (stage, done, total) => {
+      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, stage.includes('extraction') ? 'k' : 'ex'));
+      bars.get(stage)!.update(done);
+      if (done >= total) bars.get(stage)!.finish();
+    },
+  });
+  loaded.model.dispose();
+  const out = (values.out as string | undefined) ?? path.join(path.dirname(file), 'audit');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, null, 2));
+  writeFileSync(path.join(out, 'report.html'), renderTextAuditHtml(report));
+  console.log(report.verdict);
+  console.log(`wrote ${path.join(out, 'audit.json')} and ${path.join(out, 'report.html')}`);
+}

@@ -1,0 +1,85 @@
+// The audit report as one self-contained HTML page: the verdict in plain words first, then the charts
+// (inline SVG), then the tables and the worst cases. Readable offline; no scripts.
+import type { TextAuditReport } from '../audit/textAudit.js';
+import type { ExtractionCount } from '../audit/extraction.js';
+import type { Interval } from '../audit/stats.js';
+import { escapeHtml, histogram, lineChart } from './svg.js';
+
+const MEMBER = '#c0392b';
+const HELD_OUT = '#2471a3';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const interval = (i: Interval, f: (x: number) => string = (x) => x.toFixed(3)) => `${f(i.estimate)} <small>(${f(i.low)} to ${f(i.high)})</small>`;
+const mb = (bits: number) => `${(bits / 8e6).toFixed(2)} MB`;
+const rate = (c: ExtractionCount) => `${interval(c.rate, pct)} <small>${c.extracted}/${c.eligible}</small>`;
+
+function rocChart(r: TextAuditReport): string {
+  // Log-log axes show the low-FPR regime, where a membership attack is actually dangerous.
+  const floor = 1 / Math.max(r.membership.heldOut, 1) / 2;
+  const pts = r.membership.roc.map((p) => [Math.max(p.fpr, floor), Math.max(p.tpr, floor)] as const);
+  return lineChart([
+    { name: `loss attack (AUC ${r.membership.auc.estimate.toFixed(3)})`, color: MEMBER, points: pts },
+    { name: 'chance', color: '#888', points: [[floor, floor], [1, 1]], dashed: true },
+  ], { title: 'Membership inference ROC', xLabel: 'false positive rate', yLabel: 'true positive rate', xLog: true, yLog: true, xRange: [floor, 1], yRange: [floor, 1] });
+}
+
+function extractionChart(r: TextAuditReport): string {
+  const side = (pick: (row: TextAuditReport['extraction']['rows'][number]) => ExtractionCount) => ({
+    points: r.extraction.rows.map((row) => [row.prefixLength, pick(row).rate.estimate] as const),
+    errors: r.extraction.rows.map((row) => [pick(row).rate.low, pick(row).rate.high] as const),
+  });
+  return lineChart([
+    { name: 'training examples', color: MEMBER, ...side((row) => row.members) },
+    { name: 'held-out examples', color: HELD_OUT, ...side((row) => row.heldOut) },
+  ], { title: `Verbatim extraction of the next ${r.extraction.suffixLength} characters`, xLabel: 'prompt length k (characters)', yLabel: 'fraction extracted', yRange: [0, 1] });
+}
+
+function lossChart(r: TextAuditReport): string {
+  return histogram([
+    { name: `training (mean ${r.membership.memberLoss.toFixed(3)})`, color: MEMBER, values: r.membership.memberLosses },
+    { name: `held-out (mean ${r.membership.heldOutLoss.toFixed(3)})`, color: HELD_OUT, values: r.membership.heldOutLosses },
+  ], { title: 'Per-example loss', xLabel: 'loss (nats per character)', yLabel: 'fraction of examples' });
+}
+
+export function renderTextAuditHtml(r: TextAuditReport): string {
+  const rows = r.extraction.rows.map((row) => `<tr><td>${row.prefixLength}</td><td>${rate(row.members)}</td><td>${rate(row.heldOut)}</td>` +
+    `<td>${Object.entries(row.membersByOccurrences).map(([b, c]) => `${b}x: ${pct(c.rate.estimate)} (${c.eligible})`).join('; ')}</td></tr>`).join('');
+  const cases = r.extraction.examples.length
+    ? r.extraction.examples.map((e) => `<tr><td><code>${escapeHtml(e.prompt)}</code></td><td><code>${escapeHtml(e.continuation)}</code></td><td>${e.occurrences}</td></tr>`).join('')
+    : '<tr><td colspan="3">none: no training example was reproduced verbatim</td></tr>';
+  const c = r.capacity;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>engram audit: ${escapeHtml(r.model.file)}</title>
+<style>
+body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+.verdict{font-size:1.1em;background:#f6f6f0;border-left:4px solid #555;padding:.8em 1em}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #ddd;background:#fff}
+.chart text{font-size:11px;fill:#333}.chart .title{font-size:13px;font-weight:600}.chart .grid{stroke:#eee}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+small{color:#666}code{white-space:pre-wrap}
+</style></head><body>
+<h1>What does <code>${escapeHtml(r.model.file)}</code> remember?</h1>
+<p class="verdict">${escapeHtml(r.verdict)}</p>
+<p><small>${escapeHtml(r.model.kind)} model for ${escapeHtml(r.model.task)}, ${c.parameters.toLocaleString('en-US')} parameters, ${r.model.steps} training steps;
+dataset ${escapeHtml(r.dataset.name)} ${escapeHtml(r.dataset.version)} (fingerprint ${r.dataset.fingerprint.slice(0, 16)}): ${r.dataset.members.toLocaleString('en-US')} training and ${r.dataset.heldOut.toLocaleString('en-US')} held-out examples, ${r.dataset.duplicateCount} exact duplicates.
+Audited ${r.membership.members} training and ${r.membership.heldOut} held-out examples, seed ${r.settings.seed}. engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
+<div class="charts">${rocChart(r)}${extractionChart(r)}${lossChart(r)}</div>
+<h2>Verbatim extraction</h2>
+<p>Prompted with the first k characters of an example (counting the separators), does greedy decoding write its next ${r.extraction.suffixLength} characters exactly? (Carlini et al. 2022)</p>
+<table><tr><th>k</th><th>training examples</th><th>held-out examples</th><th>training, by occurrences in the dataset</th></tr>${rows}</table>
+<h2>Membership inference</h2>
+<p>Loss-threshold attack (Yeom et al. 2018): guess "trained on" when the example's loss is low.</p>
+<table><tr><th>mean loss, training</th><td>${r.membership.memberLoss.toFixed(3)} nats/char</td></tr>
+<tr><th>mean loss, held-out</th><td>${r.membership.heldOutLoss.toFixed(3)} nats/char</td></tr>
+<tr><th>gap (held-out minus training)</th><td>${interval(r.membership.lossGap)}</td></tr>
+<tr><th>AUC</th><td>${interval(r.membership.auc)}</td></tr>
+${r.membership.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${interval(t.tpr, pct)}</td></tr>`).join('')}</table>
+<h2>Capacity</h2>
+<table><tr><th>weights file</th><td>${mb(c.weightsFileBits)}</td></tr>
+<tr><th>capacity at 2 to 3.6 bits/parameter</th><td>${mb(c.capacityBits.low)} to ${mb(c.capacityBits.high)} (${c.capacityBitsPerExample.toFixed(1)} bits per training example)</td></tr>
+<tr><th>training set: raw / gzip / brotli</th><td>${mb(c.trainBits.raw)} / ${mb(c.trainBits.gzip)} / ${mb(c.trainBits.brotli)}</td></tr>
+<tr><th>training set under the model's own code</th><td>${mb(c.trainBits.modelCodeLength)} (outputs given inputs)</td></tr>
+<tr><th>most that could be stored verbatim</th><td>${pct(c.maxVerbatimFraction)}</td></tr></table>
+<h2>Extracted training examples</h2>
+<table><tr><th>prompt</th><th>continuation written by the model, identical to the training example</th><th>occurrences</th></tr>${cases}</table>
+</body></html>`;
+}

@@ -1,0 +1,77 @@
+// The audit against planted truth: a model made to memorise must be caught, and one that has not had the
+// chance to memorise must not be. Also the fingerprint check and the report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeDataset, splitDataset, type Dataset } from '../src/data/index.js';
+import { DatasetError } from '../src/errors.js';
+import { runTextAudit, type TextAuditReport } from '../src/audit/textAudit.js';
+import { renderTextAuditHtml } from '../src/report/html.js';
+import { generateText, loadTextModel, trainTextModel } from '../src/tasks/text.js';
+import { MemoryStorage } from '../src/weights/storage.js';
+import { ready, TINY_MODEL, tinyTrain, wordnetAdverbs, wordnetSlice } from './helpers.js';
+
+await ready;
+
+async function trainAndAudit(dataset: Dataset, model: typeof TINY_MODEL, train: ReturnType<typeof tinyTrain>, heldOutFraction: number, settings: { examples: number; prefixLengths: number[]; suffixLength: number }) {
+  const storage = new MemoryStorage();
+  const split = { splitSeed: 0, heldOutFraction };
+  const outcome = await trainTextModel({ dataset, out: 'm.safetensors', model, train, split, storage });
+  const loaded = await loadTextModel(storage, 'm.safetensors');
+  const report = runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: storage.files.get('m.safetensors')!.length, dataset, settings: { ...settings, seed: 0 } });
+  return { outcome, loaded, report, split };
+}
+
+test('a tiny model overfit on 40 examples recites them, and the audit flags it', async () => {
+  // 40 WordNet adverbs cut to 30 characters, 30 of them in training, trained for many epochs.
+  const dataset = makeDataset('forty', '1', wordnetSlice(40).examples.map((e) => ({ input: e.input, output: e.output.slice(0, 30) })));
+  const { outcome, loaded, report, split } = await trainAndAudit(dataset, { ...TINY_MODEL, nEmbd: 64, nHead: 4, blockSize: 32 },
+    tinyTrain({ steps: 300, batchSize: 32, learningRate: 1e-2, minLearningRate: 1e-3, warmupSteps: 20, evalEvery: 100, weightDecay: 0, keep: 'last' }),
+    0.25, { examples: 100, prefixLengths: [8, 16], suffixLength: 12 });
+  // Windows that start mid-example cannot know its beginning, so even perfect recall leaves some loss.
+  assert.ok(outcome.lastEval.trainLoss < 0.35, `train loss ${outcome.lastEval.trainLoss}`);
+  const members = splitDataset(dataset, split).train;
+  const recited = members.filter((e) => generateText(loaded, e.input, { temperature: 0, topK: 0, topP: 1, seed: 0, samples: 1, maxTokens: 60 })[0] === e.output);
+  assert.ok(recited.length >= members.length * 0.8, `recited ${recited.length} of ${members.length}`);
+
+  // From 16 characters (often mid-word: similar synonym lists can still be confused) most members are
+  // extracted, and far more of them than of held-out examples.
+  const row = report.extraction.rows[1];
+  assert.ok(row.members.rate.estimate > 0.5, `member extraction ${row.members.rate.estimate}`);
+  assert.ok(row.members.rate.low > row.heldOut.rate.high, `members ${JSON.stringify(row.members)} vs held-out ${JSON.stringify(row.heldOut)}`);
+  assert.ok(report.membership.auc.estimate > 0.9, `AUC ${report.membership.auc.estimate}`);
+  assert.ok(report.membership.lossGap.low > 0, 'held-out loss is clearly higher');
+  assert.match(report.verdict, /has memorised/);
+  assertReportRenders(report);
+  loaded.model.dispose();
+});
+
+test('a model trained briefly on plenty of data is not flagged', async () => {
+  const { loaded, report } = await trainAndAudit(wordnetAdverbs(), TINY_MODEL, tinyTrain({ steps: 30, batchSize: 16, evalEvery: 30 }), 0.1,
+    { examples: 150, prefixLengths: [8, 16], suffixLength: 8 });
+  const auc = report.membership.auc;
+  assert.ok(auc.low < 0.5 && auc.high > 0.5, `AUC ${auc.estimate} (${auc.low}-${auc.high}) should include chance`);
+  for (const row of report.extraction.rows) {
+    // Overlapping intervals: no more extraction from members than from unseen examples.
+    assert.ok(row.members.rate.low <= row.heldOut.rate.high, `k=${row.prefixLength}: ${JSON.stringify(row)}`);
+  }
+  assert.match(report.verdict, /no sign of memorisation/);
+  assert.ok(report.capacity.maxVerbatimFraction < 1);
+  loaded.model.dispose();
+});
+
+test('the audit refuses a dataset that is not the one the model was trained on', async () => {
+  const storage = new MemoryStorage();
+  await trainTextModel({ dataset: wordnetSlice(100), out: 'm.safetensors', model: TINY_MODEL, train: tinyTrain({ steps: 2, evalEvery: 2 }), split: { splitSeed: 0, heldOutFraction: 0.2 }, storage });
+  const loaded = await loadTextModel(storage, 'm.safetensors');
+  assert.throws(() => runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: 1, dataset: wordnetSlice(101), settings: { examples: 10, prefixLengths: [4], suffixLength: 4, seed: 0 } }),
+    (e: unknown) => e instanceof DatasetError && /not the one m.safetensors was trained on/.test(e.message));
+  loaded.model.dispose();
+});
+
+function assertReportRenders(report: TextAuditReport): void {
+  const html = renderTextAuditHtml(report);
+  assert.match(html, /^<!doctype html>/);
+  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  assert.doesNotMatch(html, /NaN|undefined|<script|https?:\/\//);
+  assert.ok(JSON.parse(JSON.stringify(report)).verdict.length > 100);
+}

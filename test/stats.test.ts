@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { auc, bootstrap, mean, roc, tprAtFpr, wilson } from '../src/audit/stats.js';
+
+const near = (a: number, b: number, eps = 1e-4) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
+
+test('Wilson interval matches hand-computed values', () => {
+  // 8 of 10, z = 1.96: centre (0.8 + 0.19208) / 1.38416 = 0.71683; half-width 0.22780 (by hand).
+  const w = wilson(8, 10);
+  near(w.estimate, 0.8);
+  near(w.low, 0.49016, 1e-4);
+  near(w.high, 0.94332, 1e-4);
+  const zero = wilson(0, 20);
+  near(zero.low, 0);
+  near(zero.high, 0.16113, 1e-4);
+  assert.ok(Number.isNaN(wilson(0, 0).estimate));
+});
+
+test('ROC, AUC and TPR at FPR on a hand-worked example', () => {
+  // Members score 0.9, 0.8, 0.4; non-members 0.7, 0.3, 0.2, 0.1 (higher = member).
+  const points = roc([0.9, 0.8, 0.4], [0.7, 0.3, 0.2, 0.1]);
+  // Pairs where member > non-member: 0.9 beats 4, 0.8 beats 4, 0.4 beats 3 -> 11 of 12.
+  near(auc(points), 11 / 12);
+  near(tprAtFpr(points, 0), 2 / 3);
+  near(tprAtFpr(points, 0.25), 1);
+  // Identical scores on both sides: a diagonal, AUC one half.
+  near(auc(roc([1, 1, 1], [1, 1])), 0.5);
+  near(auc(roc([3, 4], [1, 2])), 1);
+  near(auc(roc([1, 2], [3, 4])), 0);
+});
+
+test('bootstrap interval contains the estimate and narrows with more data', () => {
+  const small = bootstrap([1, 2, 3, 4], [2, 3, 4, 5], (m, n) => mean(n) - mean(m), 300, 1);
+  const big = bootstrap(Array.from({ length: 400 }, (_, i) => (i % 4) + 1), Array.from({ length: 400 }, (_, i) => (i % 4) + 2), (m, n) => mean(n) - mean(m), 300, 1);
+  near(small.estimate, 1);
+  assert.ok(small.low <= 1 && small.high >= 1);
+  assert.ok(big.high - big.low < small.high - small.low);
+});
