@@ -11,7 +11,7 @@ export function formatDuration(seconds: number): string {
 
 export class ProgressBar {
   private readonly started = performance.now();
-  private lastDraw = 0;
+  private lastDraw = performance.now(); // first line after the first interval, when the rate means something
   private readonly tty = Boolean(process.stderr.isTTY);
 
   constructor(private readonly label: string, private readonly total: number, private readonly unit: string) {}
