@@ -9,7 +9,7 @@ import { TRAIN_DEFAULTS, validateTrainConfig } from '../train/config.js';
 import { validateGptConfig } from '../models/gpt.js';
 import { readResumeSettings, SPLIT_DEFAULTS, trainTextModel, type TextTrainOutcome } from '../tasks/text.js';
 import { FileStorage } from '../weights/storage.js';
-import { configFlags, overrideConfig, parseCommand } from './flags.js';
+import { configFlags, kebab, overrideConfig, parseCommand } from './flags.js';
 import { formatDuration, ProgressBar } from './progress.js';
 
 export const TRAIN_HELP = `usage: engram train text [--data FILE|wordnet|wordnet:PART] [--steps N] [--out model.safetensors] [flags]
@@ -20,14 +20,10 @@ Trains a character-level transformer on (input, output) pairs and writes one saf
   --out FILE            weights file (default model.safetensors); a checkpoint goes beside it as
                         FILE.ckpt.safetensors and a log of every evaluation as FILE.log.jsonl
   --resume              continue from the checkpoint beside --out (same data and settings)
-model:  ${Object.entries(GPT_DEFAULTS).map(([k, v]) => `--${kebabOf(k)} ${v}`).join('  ')}
-train:  ${Object.entries(TRAIN_DEFAULTS).map(([k, v]) => `--${kebabOf(k)} ${v}`).join('  ')}
+model:  ${Object.entries(GPT_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
+train:  ${Object.entries(TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPLIT_DEFAULTS.heldOutFraction}
 Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.`;
-
-function kebabOf(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
 
 export function logPathFor(out: string): string {
   return out.replace(/\.safetensors$/, '') + '.log.jsonl';
