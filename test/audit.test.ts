@@ -17,7 +17,7 @@ async function trainAndAudit(dataset: Dataset, model: typeof TINY_MODEL, train: 
   const split = { splitSeed: 0, heldOutFraction };
   const outcome = await trainTextModel({ dataset, out: 'm.safetensors', model, train, split, storage });
   const loaded = await loadTextModel(storage, 'm.safetensors');
-  const report = runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: storage.files.get('m.safetensors')!.length, dataset, settings: { ...settings, seed: 0 } });
+  const report = runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: storage.files.get('m.safetensors')!.length, dataset, settings: { ...settings, seed: 0, temperatures: [0, 1], samples: 12, maxTokens: 60 } });
   return { outcome, loaded, report, split };
 }
 
@@ -41,6 +41,10 @@ test('a tiny model overfit on 40 examples recites them, and the audit flags it',
   assert.ok(report.membership.auc.estimate > 0.9, `AUC ${report.membership.auc.estimate}`);
   assert.ok(report.membership.lossGap.low > 0, 'held-out loss is clearly higher');
   assert.match(report.verdict, /has memorised/);
+  // Free generation at T=0 recites: its texts share far longer verbatim runs with the training set.
+  const greedy = report.regurgitation.byTemperature[0].stats;
+  assert.ok(greedy.meanLongest > 20, `mean longest run at T=0: ${greedy.meanLongest}`);
+  assert.ok(report.regurgitation.worst[0].trainingExample.includes(report.regurgitation.worst[0].match));
   assertReportRenders(report);
   loaded.model.dispose();
 });
@@ -63,7 +67,7 @@ test('the audit refuses a dataset that is not the one the model was trained on',
   const storage = new MemoryStorage();
   await trainTextModel({ dataset: wordnetSlice(100), out: 'm.safetensors', model: TINY_MODEL, train: tinyTrain({ steps: 2, evalEvery: 2 }), split: { splitSeed: 0, heldOutFraction: 0.2 }, storage });
   const loaded = await loadTextModel(storage, 'm.safetensors');
-  assert.throws(() => runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: 1, dataset: wordnetSlice(101), settings: { examples: 10, prefixLengths: [4], suffixLength: 4, seed: 0 } }),
+  assert.throws(() => runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: 1, dataset: wordnetSlice(101), settings: { examples: 10, prefixLengths: [4], suffixLength: 4, seed: 0, temperatures: [1], samples: 2, maxTokens: 10 } }),
     (e: unknown) => e instanceof DatasetError && /not the one m.safetensors was trained on/.test(e.message));
   loaded.model.dispose();
 });
@@ -71,7 +75,7 @@ test('the audit refuses a dataset that is not the one the model was trained on',
 function assertReportRenders(report: TextAuditReport): void {
   const html = renderTextAuditHtml(report);
   assert.match(html, /^<!doctype html>/);
-  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  assert.equal((html.match(/<svg /g) ?? []).length, 4);
   assert.doesNotMatch(html, /NaN|undefined|<script|https?:\/\//);
   assert.ok(JSON.parse(JSON.stringify(report)).verdict.length > 100);
 }

@@ -12,6 +12,7 @@ import { capacity, type CapacityResult } from './capacity.js';
 import { exampleLosses } from './exampleLoss.js';
 import { extractionSweep, type ExtractionResult } from './extraction.js';
 import { lossThresholdAttack, type MembershipResult } from './membership.js';
+import { regurgitation, type RegurgitationResult } from './regurgitation.js';
 
 export interface TextAuditSettings {
   /** Examples sampled from each side (members, held-out). */
@@ -19,9 +20,15 @@ export interface TextAuditSettings {
   readonly prefixLengths: readonly number[];
   readonly suffixLength: number;
   readonly seed: number;
+  /** Free generation: temperatures, samples per temperature, longest sample. */
+  readonly temperatures: readonly number[];
+  readonly samples: number;
+  readonly maxTokens: number;
 }
 
-export const TEXT_AUDIT_DEFAULTS: TextAuditSettings = { examples: 500, prefixLengths: [8, 16, 32], suffixLength: 32, seed: 0 };
+export const TEXT_AUDIT_DEFAULTS: TextAuditSettings = {
+  examples: 500, prefixLengths: [8, 16, 32], suffixLength: 32, seed: 0, temperatures: [0, 0.7, 1, 1.3], samples: 50, maxTokens: 200,
+};
 
 export interface TextAuditReport {
   readonly engramVersion: string;
@@ -31,6 +38,7 @@ export interface TextAuditReport {
   readonly capacity: CapacityResult;
   readonly membership: MembershipResult;
   readonly extraction: ExtractionResult;
+  readonly regurgitation: RegurgitationResult;
   readonly verdict: string;
 }
 
@@ -65,6 +73,8 @@ export function runTextAudit(input: {
   const extraction = extractionSweep(model, tokenizer, members, heldOut, { ...settings, occurrences },
     (done) => input.progress?.('verbatim extraction', done, settings.prefixLengths.length));
 
+  const regurgitated = regurgitation(model, tokenizer, split.train, heldOut, settings, input.progress);
+
   const parameters = [...record.params.values()].reduce((s, a) => s + a.data.length, 0);
   const trainText = split.train.map((e) => `${e.input}\t${e.output}\n`).join('');
   const scoredTokens = split.train.reduce((s, e) => s + [...e.output].length + 1, 0);
@@ -78,6 +88,7 @@ export function runTextAudit(input: {
     capacity: cap,
     membership,
     extraction,
+    regurgitation: regurgitated,
   };
   return { ...report, verdict: verdict(report) };
 }
@@ -98,6 +109,12 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
   parts.push(`Its loss on training examples is ${m.memberLoss.toFixed(3)} nats/char against ${m.heldOutLoss.toFixed(3)} on held-out ones; ` +
     `a membership attack using that loss reaches AUC ${m.auc.estimate.toFixed(3)} (${m.auc.low.toFixed(3)}-${m.auc.high.toFixed(3)}; 0.5 is guessing) ` +
     `and finds ${pct(tpr1)} of training examples at a 1% false-positive rate.`);
+  const free = r.regurgitation.byTemperature.find((t) => t.temperature === 1) ?? r.regurgitation.byTemperature.at(-1);
+  if (free) {
+    const held = r.regurgitation.heldOut;
+    parts.push(`Sampled freely at temperature ${free.temperature}, its texts share on average a longest verbatim run of ${free.stats.meanLongest.toFixed(1)} characters with the training set, ` +
+      `and ${pct(free.stats.coverage['32'] ?? 0)} of their characters sit in runs of 32 or more; held-out text written by people shares ${held.meanLongest.toFixed(1)} and ${pct(held.coverage['32'] ?? 0)}.`);
+  }
   parts.push(`The weights can hold at most about ${(r.capacity.capacityBits.high / 8e6).toFixed(2)} MB of information (3.6 bits per parameter), ` +
     `against ${(Math.min(r.capacity.trainBits.gzip, r.capacity.trainBits.brotli) / 8e6).toFixed(2)} MB for the compressed training set: ` +
     `at most ${pct(r.capacity.maxVerbatimFraction)} of it could be stored verbatim.`);

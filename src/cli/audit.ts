@@ -12,22 +12,28 @@ import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
 
-export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--examples N] [--prefix-lengths 8,16,32] [--suffix-length N] [--seed S]
+export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--examples N] [--prefix-lengths 8,16,32] [--suffix-length N]
+                         [--temperatures 0,0.7,1,1.3] [--samples G] [--max-tokens M] [--seed S]
 
 Measures what a text model remembers of its training data, each figure beside the same figure on held-out
 examples: capacity (bits in the weights vs bits in the data), verbatim extraction (Carlini et al. 2022),
-and loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR). Rebuilds the train/held-out
+loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR), and regurgitation in free generation
+(longest verbatim run shared with the training set, via a suffix array). Rebuilds the train/held-out
 split from the weights file's provenance; refuses a dataset whose fingerprint does not match.
   --data SPEC          the training dataset (default: the one named in the weights file, if built in)
   --out DIR            where audit.json and report.html go (default: audit/ beside MODEL)
   --examples N         examples audited from each side (default ${TEXT_AUDIT_DEFAULTS.examples})
   --prefix-lengths L   prompt lengths k for extraction (default ${TEXT_AUDIT_DEFAULTS.prefixLengths.join(',')})
-  --suffix-length N    characters that must match exactly (default ${TEXT_AUDIT_DEFAULTS.suffixLength})`;
+  --suffix-length N    characters that must match exactly (default ${TEXT_AUDIT_DEFAULTS.suffixLength})
+  --temperatures T     free-generation temperatures (default ${TEXT_AUDIT_DEFAULTS.temperatures.join(',')})
+  --samples G          texts generated per temperature (default ${TEXT_AUDIT_DEFAULTS.samples})
+  --max-tokens M       longest generated text (default ${TEXT_AUDIT_DEFAULTS.maxTokens})`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
     data: { type: 'string' }, out: { type: 'string' }, examples: { type: 'string' }, 'prefix-lengths': { type: 'string' },
-    'suffix-length': { type: 'string' }, seed: { type: 'string' },
+    'suffix-length': { type: 'string' }, seed: { type: 'string' }, temperatures: { type: 'string' }, samples: { type: 'string' },
+    'max-tokens': { type: 'string' },
   });
   if (values.help) return console.log(AUDIT_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');
@@ -43,10 +49,15 @@ export async function auditCommand(argv: string[]): Promise<void> {
     prefixLengths: values['prefix-lengths'] ? String(values['prefix-lengths']).split(',').map(Number) : TEXT_AUDIT_DEFAULTS.prefixLengths,
     suffixLength: numberFlag(values, 'suffix-length', TEXT_AUDIT_DEFAULTS.suffixLength),
     seed: numberFlag(values, 'seed', TEXT_AUDIT_DEFAULTS.seed),
+    temperatures: values.temperatures ? String(values.temperatures).split(',').map(Number) : TEXT_AUDIT_DEFAULTS.temperatures,
+    samples: numberFlag(values, 'samples', TEXT_AUDIT_DEFAULTS.samples),
+    maxTokens: numberFlag(values, 'max-tokens', TEXT_AUDIT_DEFAULTS.maxTokens),
   };
   if (!Number.isInteger(settings.examples) || settings.examples < 1) throw new ConfigError(`--examples must be a positive integer, got ${settings.examples}`);
   if (settings.prefixLengths.some((k) => !Number.isInteger(k) || k < 1)) throw new ConfigError(`--prefix-lengths must be positive integers, got ${values['prefix-lengths']}`);
   if (!Number.isInteger(settings.suffixLength) || settings.suffixLength < 1) throw new ConfigError(`--suffix-length must be a positive integer`);
+  if (settings.temperatures.some((t) => !(t >= 0))) throw new ConfigError(`--temperatures must be numbers >= 0, got ${values.temperatures}`);
+  if (!Number.isInteger(settings.samples) || settings.samples < 1) throw new ConfigError(`--samples must be a positive integer`);
 
   const dataset = loadTextDataset(dataSpec);
   const loaded = await loadTextModel(storage, file);

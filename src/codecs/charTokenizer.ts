@@ -76,6 +76,13 @@ export class CharTokenizer {
     return out;
   }
 
+  /** Text with the structure kept: <sep> as a tab and <eos> as a newline, as in exampleText(). */
+  decodeWithSeparators(ids: Iterable<number>): string {
+    let out = '';
+    for (const id of ids) out += id === SEP ? '\t' : id === EOS ? '\n' : this.decode([id]);
+    return out;
+  }
+
   /** <eos> input <sep> output: one example as the model sees it (the next <eos> ends it). */
   encodeExample(example: Example): number[] {
     return [EOS, ...this.encode(example.input), SEP, ...this.encode(example.output)];

@@ -41,6 +41,37 @@ function lossChart(r: TextAuditReport): string {
   ], { title: 'Per-example loss', xLabel: 'loss (nats per character)', yLabel: 'fraction of examples' });
 }
 
+function longestMatchChart(r: TextAuditReport): string {
+  const g = r.regurgitation;
+  const free = g.byTemperature.find((t) => t.temperature === 1) ?? g.byTemperature.at(-1)!;
+  return histogram([
+    { name: `generated, T=${free.temperature} (mean ${free.stats.meanLongest.toFixed(1)})`, color: MEMBER, values: free.stats.longest },
+    { name: `held-out text (mean ${g.heldOut.meanLongest.toFixed(1)})`, color: HELD_OUT, values: g.heldOut.longest },
+  ], { title: 'Longest verbatim run shared with the training set', xLabel: 'characters', yLabel: 'fraction of texts' }, 20);
+}
+
+function regurgitationSection(r: TextAuditReport): string {
+  const g = r.regurgitation;
+  const row = (label: string, s: TextAuditReport['regurgitation']['heldOut']) =>
+    `<tr><td>${label}</td><td>${s.texts}</td><td>${s.meanLongest.toFixed(1)}</td><td>${s.medianLongest}</td>${Object.values(s.coverage).map((c) => `<td>${pct(c)}</td>`).join('')}</tr>`;
+  const worst = g.worst.length
+    ? g.worst.map((w) => `<tr><td>${w.temperature}</td><td><code>${highlight(w.generated, w.match)}</code></td><td><code>${highlight(w.trainingExample, w.match)}</code></td></tr>`).join('')
+    : '<tr><td colspan="3">no overlap at all</td></tr>';
+  return `<h2>Regurgitation in free generation</h2>
+<p>${g.samplesPerTemperature} texts sampled without a prompt at each temperature; for each, the longest run of characters that occurs verbatim in the training set, and the share of characters inside runs of at least L characters. The baseline is held-out text, never trained on.</p>
+<table><tr><th>text</th><th>n</th><th>mean longest run</th><th>median</th>${Object.keys(g.heldOut.coverage).map((L) => `<th>in runs of ${L}+</th>`).join('')}</tr>
+${g.byTemperature.map((t) => row(`generated, T=${t.temperature}`, t.stats)).join('')}${row('held-out examples', g.heldOut)}</table>
+<h3>Longest runs, beside the training example they come from</h3>
+<table><tr><th>T</th><th>generated</th><th>training example</th></tr>${worst}</table>`;
+}
+
+/** Escapes text and marks the first occurrence of `match` in it. */
+function highlight(text: string, match: string): string {
+  const i = match ? text.indexOf(match) : -1;
+  if (i < 0) return escapeHtml(text);
+  return `${escapeHtml(text.slice(0, i))}<mark>${escapeHtml(match)}</mark>${escapeHtml(text.slice(i + match.length))}`;
+}
+
 export function renderTextAuditHtml(r: TextAuditReport): string {
   const rows = r.extraction.rows.map((row) => `<tr><td>${row.prefixLength}</td><td>${rate(row.members)}</td><td>${rate(row.heldOut)}</td>` +
     `<td>${Object.entries(row.membersByOccurrences).map(([b, c]) => `${b}x: ${pct(c.rate.estimate)} (${c.eligible})`).join('; ')}</td></tr>`).join('');
@@ -62,7 +93,7 @@ small{color:#666}code{white-space:pre-wrap}
 <p><small>${escapeHtml(r.model.kind)} model for ${escapeHtml(r.model.task)}, ${c.parameters.toLocaleString('en-US')} parameters, ${r.model.steps} training steps;
 dataset ${escapeHtml(r.dataset.name)} ${escapeHtml(r.dataset.version)} (fingerprint ${r.dataset.fingerprint.slice(0, 16)}): ${r.dataset.members.toLocaleString('en-US')} training and ${r.dataset.heldOut.toLocaleString('en-US')} held-out examples, ${r.dataset.duplicateCount} exact duplicates.
 Audited ${r.membership.members} training and ${r.membership.heldOut} held-out examples, seed ${r.settings.seed}. engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
-<div class="charts">${rocChart(r)}${extractionChart(r)}${lossChart(r)}</div>
+<div class="charts">${rocChart(r)}${extractionChart(r)}${lossChart(r)}${longestMatchChart(r)}</div>
 <h2>Verbatim extraction</h2>
 <p>Prompted with the first k characters of an example (counting the separators), does greedy decoding write its next ${r.extraction.suffixLength} characters exactly? (Carlini et al. 2022)</p>
 <table><tr><th>k</th><th>training examples</th><th>held-out examples</th><th>training, by occurrences in the dataset</th></tr>${rows}</table>
@@ -73,6 +104,7 @@ Audited ${r.membership.members} training and ${r.membership.heldOut} held-out ex
 <tr><th>gap (held-out minus training)</th><td>${interval(r.membership.lossGap)}</td></tr>
 <tr><th>AUC</th><td>${interval(r.membership.auc)}</td></tr>
 ${r.membership.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${interval(t.tpr, pct)}</td></tr>`).join('')}</table>
+${regurgitationSection(r)}
 <h2>Capacity</h2>
 <table><tr><th>weights file</th><td>${mb(c.weightsFileBits)}</td></tr>
 <tr><th>capacity at 2 to 3.6 bits/parameter</th><td>${mb(c.capacityBits.low)} to ${mb(c.capacityBits.high)} (${c.capacityBitsPerExample.toFixed(1)} bits per training example)</td></tr>
