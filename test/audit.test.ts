@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeDataset, splitDataset, type Dataset } from '../src/data/index.js';
 import { DatasetError } from '../src/errors.js';
-import { runTextAudit, type TextAuditReport } from '../src/audit/textAudit.js';
+import { runTextAudit, TEXT_AUDIT_DEFAULTS, type TextAuditReport } from '../src/audit/textAudit.js';
+import type { CanarySpec } from '../src/data/canaries.js';
 import { renderTextAuditHtml } from '../src/report/html.js';
 import { generateText, loadTextModel, trainTextModel } from '../src/tasks/text.js';
 import { MemoryStorage } from '../src/weights/storage.js';
@@ -12,12 +13,12 @@ import { ready, TINY_MODEL, tinyTrain, wordnetAdverbs, wordnetSlice } from './he
 
 await ready;
 
-async function trainAndAudit(dataset: Dataset, model: typeof TINY_MODEL, train: ReturnType<typeof tinyTrain>, heldOutFraction: number, settings: { examples: number; prefixLengths: number[]; suffixLength: number }) {
+async function trainAndAudit(dataset: Dataset, model: typeof TINY_MODEL, train: ReturnType<typeof tinyTrain>, heldOutFraction: number, settings: { examples: number; prefixLengths: number[]; suffixLength: number }, canaries?: CanarySpec) {
   const storage = new MemoryStorage();
   const split = { splitSeed: 0, heldOutFraction };
-  const outcome = await trainTextModel({ dataset, out: 'm.safetensors', model, train, split, storage });
+  const outcome = await trainTextModel({ dataset, out: 'm.safetensors', model, train, split, storage, canaries });
   const loaded = await loadTextModel(storage, 'm.safetensors');
-  const report = runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: storage.files.get('m.safetensors')!.length, dataset, settings: { ...settings, seed: 0, temperatures: [0, 1], samples: 12, maxTokens: 60 } });
+  const report = runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: storage.files.get('m.safetensors')!.length, dataset, settings: { ...TEXT_AUDIT_DEFAULTS, ...settings, temperatures: [0, 1], samples: 12, maxTokens: 60, canaryCandidates: 200, canarySeed: canaries?.seed ?? 0 } });
   return { outcome, loaded, report, split };
 }
 
@@ -63,11 +64,25 @@ test('a model trained briefly on plenty of data is not flagged', async () => {
   loaded.model.dispose();
 });
 
+test('canaries planted 16 times are far more exposed than never-planted ones', async () => {
+  const { loaded, report } = await trainAndAudit(wordnetSlice(150), { ...TINY_MODEL, nEmbd: 48, blockSize: 48 },
+    tinyTrain({ steps: 200, batchSize: 16, learningRate: 1e-2, minLearningRate: 1e-3, evalEvery: 200 }), 0.2,
+    { examples: 20, prefixLengths: [8], suffixLength: 8 }, { count: 3, repeats: [0, 16], seed: 5 });
+  const [never, often] = report.exposure!.byRepeats;
+  assert.equal(never.repeats, 0);
+  assert.ok(often.meanExposureSkewNormal > never.meanExposureSkewNormal + 4, `exposure ${often.meanExposureSkewNormal} vs ${never.meanExposureSkewNormal}`);
+  assert.ok(never.meanExposureInterpolated < 3, `never-planted canaries look like random secrets: ${never.meanExposureInterpolated}`);
+  assert.match(report.verdict, /planted 16 times reach an exposure/);
+  assert.throws(() => runTextAudit({ ...loaded, file: 'm', fileBytes: 1, dataset: wordnetSlice(150), settings: { ...TEXT_AUDIT_DEFAULTS, canarySeed: 6, examples: 5, samples: 1, temperatures: [1] } }),
+    (e: unknown) => e instanceof DatasetError && /--canary-seed/.test(e.message));
+  loaded.model.dispose();
+});
+
 test('the audit refuses a dataset that is not the one the model was trained on', async () => {
   const storage = new MemoryStorage();
   await trainTextModel({ dataset: wordnetSlice(100), out: 'm.safetensors', model: TINY_MODEL, train: tinyTrain({ steps: 2, evalEvery: 2 }), split: { splitSeed: 0, heldOutFraction: 0.2 }, storage });
   const loaded = await loadTextModel(storage, 'm.safetensors');
-  assert.throws(() => runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: 1, dataset: wordnetSlice(101), settings: { examples: 10, prefixLengths: [4], suffixLength: 4, seed: 0, temperatures: [1], samples: 2, maxTokens: 10 } }),
+  assert.throws(() => runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: 1, dataset: wordnetSlice(101), settings: { ...TEXT_AUDIT_DEFAULTS, examples: 10, prefixLengths: [4], suffixLength: 4, temperatures: [1], samples: 2, maxTokens: 10 } }),
     (e: unknown) => e instanceof DatasetError && /not the one m.safetensors was trained on/.test(e.message));
   loaded.model.dispose();
 });
@@ -75,7 +90,7 @@ test('the audit refuses a dataset that is not the one the model was trained on',
 function assertReportRenders(report: TextAuditReport): void {
   const html = renderTextAuditHtml(report);
   assert.match(html, /^<!doctype html>/);
-  assert.equal((html.match(/<svg /g) ?? []).length, 4);
+  assert.equal((html.match(/<svg /g) ?? []).length, report.exposure ? 5 : 4);
   assert.doesNotMatch(html, /NaN|undefined|<script|https?:\/\//);
   assert.ok(JSON.parse(JSON.stringify(report)).verdict.length > 100);
 }

@@ -70,6 +70,14 @@ test('train -> sample -> inspect on a text file', () => {
   assertCleanError(engram('audit', 'm.safetensors'), /pass that file with --data/);
   assertCleanError(engram('audit', 'm.safetensors', '--data', 'wordnet:adv'), /is not the one m.safetensors was trained on/);
 
+  // Canaries: planted at training, found again at audit time from the same seed, refused with another.
+  const planted = engram('train', 'text', '--data', 'words.txt', '--steps', '4', '--out', 'c.safetensors', '--canaries', '1', '--canary-repeats', '0,2', '--canary-seed', '3', ...TINY);
+  assert.equal(planted.code, 0, planted.stderr);
+  const canaryAudit = engram('audit', 'c.safetensors', '--data', 'words.txt', '--examples', '5', '--samples', '2', '--canary-seed', '3', '--canary-candidates', '20', '--out', 'caudit');
+  assert.equal(canaryAudit.code, 0, canaryAudit.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(at('caudit/audit.json'), 'utf8')).exposure.byRepeats.map((g: { repeats: number }) => g.repeats), [0, 2]);
+  assertCleanError(engram('audit', 'c.safetensors', '--data', 'words.txt', '--samples', '1'), /--canary-seed used in training/);
+
   // --resume continues the same run to more steps, taking the settings from the checkpoint.
   const resumed = engram('train', 'text', '--data', 'words.txt', '--steps', '12', '--out', 'm.safetensors', '--resume');
   assert.equal(resumed.code, 0, resumed.stderr);

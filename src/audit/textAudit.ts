@@ -13,6 +13,7 @@ import { exampleLosses } from './exampleLoss.js';
 import { extractionSweep, type ExtractionResult } from './extraction.js';
 import { lossThresholdAttack, type MembershipResult } from './membership.js';
 import { regurgitation, type RegurgitationResult } from './regurgitation.js';
+import { canaryExposure, type ExposureResult } from './exposure.js';
 
 export interface TextAuditSettings {
   /** Examples sampled from each side (members, held-out). */
@@ -24,10 +25,14 @@ export interface TextAuditSettings {
   readonly temperatures: readonly number[];
   readonly samples: number;
   readonly maxTokens: number;
+  /** The --canary-seed used in training, and random candidates per canary for exposure. */
+  readonly canarySeed: number;
+  readonly canaryCandidates: number;
 }
 
 export const TEXT_AUDIT_DEFAULTS: TextAuditSettings = {
   examples: 500, prefixLengths: [8, 16, 32], suffixLength: 32, seed: 0, temperatures: [0, 0.7, 1, 1.3], samples: 50, maxTokens: 200,
+  canarySeed: 0, canaryCandidates: 500,
 };
 
 export interface TextAuditReport {
@@ -39,6 +44,8 @@ export interface TextAuditReport {
   readonly membership: MembershipResult;
   readonly extraction: ExtractionResult;
   readonly regurgitation: RegurgitationResult;
+  /** Present when the model was trained with canaries. */
+  readonly exposure?: ExposureResult;
   readonly verdict: string;
 }
 
@@ -74,6 +81,8 @@ export function runTextAudit(input: {
     (done) => input.progress?.('verbatim extraction', done, settings.prefixLengths.length));
 
   const regurgitated = regurgitation(model, tokenizer, split.train, heldOut, settings, input.progress);
+  const exposure = canaryExposure(model, tokenizer, record.provenance, { canarySeed: settings.canarySeed, candidates: settings.canaryCandidates, seed: settings.seed },
+    (done, total) => input.progress?.('canary exposure', done, total));
 
   const parameters = [...record.params.values()].reduce((s, a) => s + a.data.length, 0);
   const trainText = split.train.map((e) => `${e.input}\t${e.output}\n`).join('');
@@ -89,6 +98,7 @@ export function runTextAudit(input: {
     membership,
     extraction,
     regurgitation: regurgitated,
+    exposure,
   };
   return { ...report, verdict: verdict(report) };
 }
@@ -114,6 +124,14 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
     const held = r.regurgitation.heldOut;
     parts.push(`Sampled freely at temperature ${free.temperature}, its texts share on average a longest verbatim run of ${free.stats.meanLongest.toFixed(1)} characters with the training set, ` +
       `and ${pct(free.stats.coverage['32'] ?? 0)} of their characters sit in runs of 32 or more; held-out text written by people shares ${held.meanLongest.toFixed(1)} and ${pct(held.coverage['32'] ?? 0)}.`);
+  }
+  if (r.exposure) {
+    const most = r.exposure.byRepeats.reduce((a, b) => (b.repeats > a.repeats ? b : a));
+    const least = r.exposure.byRepeats.reduce((a, b) => (b.repeats < a.repeats ? b : a));
+    const extracted = r.exposure.byRepeats.reduce((n, g) => n + g.extracted, 0);
+    parts.push(`Random secrets planted ${most.repeats} times reach an exposure of ${most.meanExposureSkewNormal.toFixed(1)} bits (of ${r.exposure.spaceBits.toFixed(1)} possible), ` +
+      `against ${least.meanExposureSkewNormal.toFixed(1)} bits for secrets ${least.repeats === 0 ? 'never planted' : `planted ${least.repeats} times`}; ` +
+      `greedy decoding writes ${extracted} of ${r.exposure.canaries.length} secrets out in full.`);
   }
   parts.push(`The weights can hold at most about ${(r.capacity.capacityBits.high / 8e6).toFixed(2)} MB of information (3.6 bits per parameter), ` +
     `against ${(Math.min(r.capacity.trainBits.gzip, r.capacity.trainBits.brotli) / 8e6).toFixed(2)} MB for the compressed training set: ` +

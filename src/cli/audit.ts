@@ -27,13 +27,19 @@ split from the weights file's provenance; refuses a dataset whose fingerprint do
   --suffix-length N    characters that must match exactly (default ${TEXT_AUDIT_DEFAULTS.suffixLength})
   --temperatures T     free-generation temperatures (default ${TEXT_AUDIT_DEFAULTS.temperatures.join(',')})
   --samples G          texts generated per temperature (default ${TEXT_AUDIT_DEFAULTS.samples})
-  --max-tokens M       longest generated text (default ${TEXT_AUDIT_DEFAULTS.maxTokens})`;
+  --max-tokens M       longest generated text (default ${TEXT_AUDIT_DEFAULTS.maxTokens})
+  --canary-seed S      for models trained with --canaries: the seed used in training (default ${TEXT_AUDIT_DEFAULTS.canarySeed})
+  --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})`;
+
+const UNITS: Record<string, string> = {
+  'loss of members': 'ex', 'loss of held-out': 'ex', 'verbatim extraction': 'k', 'free generation': 'T', 'canary exposure': 'canary',
+};
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
     data: { type: 'string' }, out: { type: 'string' }, examples: { type: 'string' }, 'prefix-lengths': { type: 'string' },
     'suffix-length': { type: 'string' }, seed: { type: 'string' }, temperatures: { type: 'string' }, samples: { type: 'string' },
-    'max-tokens': { type: 'string' },
+    'max-tokens': { type: 'string' }, 'canary-seed': { type: 'string' }, 'canary-candidates': { type: 'string' },
   });
   if (values.help) return console.log(AUDIT_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');
@@ -52,6 +58,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
     temperatures: values.temperatures ? String(values.temperatures).split(',').map(Number) : TEXT_AUDIT_DEFAULTS.temperatures,
     samples: numberFlag(values, 'samples', TEXT_AUDIT_DEFAULTS.samples),
     maxTokens: numberFlag(values, 'max-tokens', TEXT_AUDIT_DEFAULTS.maxTokens),
+    canarySeed: numberFlag(values, 'canary-seed', TEXT_AUDIT_DEFAULTS.canarySeed),
+    canaryCandidates: numberFlag(values, 'canary-candidates', TEXT_AUDIT_DEFAULTS.canaryCandidates),
   };
   if (!Number.isInteger(settings.examples) || settings.examples < 1) throw new ConfigError(`--examples must be a positive integer, got ${settings.examples}`);
   if (settings.prefixLengths.some((k) => !Number.isInteger(k) || k < 1)) throw new ConfigError(`--prefix-lengths must be positive integers, got ${values['prefix-lengths']}`);
@@ -65,7 +73,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const report = runTextAudit({
     ...loaded, file, fileBytes: statSync(file).size, dataset, settings,
     progress: (stage, done, total) => {
-      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, stage.includes('extraction') ? 'k' : 'ex'));
+      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, UNITS[stage] ?? 'step'));
       bars.get(stage)!.update(done);
       if (done >= total) bars.get(stage)!.finish();
     },

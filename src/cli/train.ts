@@ -9,7 +9,10 @@ import { TRAIN_DEFAULTS, validateTrainConfig } from '../train/config.js';
 import { validateGptConfig } from '../models/gpt.js';
 import { readResumeSettings, SPLIT_DEFAULTS, trainTextModel, type TextTrainOutcome } from '../tasks/text.js';
 import { FileStorage } from '../weights/storage.js';
-import { configFlags, kebab, overrideConfig, parseCommand } from './flags.js';
+import { configFlags, kebab, numberFlag, overrideConfig, parseCommand } from './flags.js';
+import { validateCanarySpec, type CanarySpec } from '../data/canaries.js';
+
+export const CANARY_REPEATS = [0, 1, 4, 16];
 import { formatDuration, ProgressBar } from './progress.js';
 
 export const TRAIN_HELP = `usage: engram train text [--data FILE|wordnet|wordnet:PART] [--steps N] [--out model.safetensors] [flags]
@@ -23,6 +26,9 @@ Trains a character-level transformer on (input, output) pairs and writes one saf
 model:  ${Object.entries(GPT_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 train:  ${Object.entries(TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPLIT_DEFAULTS.heldOutFraction}
+canaries (Carlini et al. 2019): --canaries N inserts N random secrets ("the code for locker 3 is 048 213 977") per
+        repeat count; --canary-repeats ${CANARY_REPEATS.join(',')} (0 = never inserted, the reference); --canary-seed 0 rebuilds
+        them at audit time (the weights file keeps only their hashes)
 Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.`;
 
 export function logPathFor(out: string): string {
@@ -32,6 +38,7 @@ export function logPathFor(out: string): string {
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
     data: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
+    canaries: { type: 'string' }, 'canary-repeats': { type: 'string' }, 'canary-seed': { type: 'string' },
     ...configFlags(GPT_DEFAULTS), ...configFlags(TRAIN_DEFAULTS), ...configFlags(SPLIT_DEFAULTS),
   });
   if (values.help) return console.log(TRAIN_HELP);
@@ -45,6 +52,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const model = overrideConfig(base?.model ?? GPT_DEFAULTS, values).config;
   const train = overrideConfig(base?.train ?? TRAIN_DEFAULTS, values).config;
   const split = overrideConfig(base?.split ?? SPLIT_DEFAULTS, values).config;
+  const canaries = canarySpec(values, base?.canaries);
   validateTrainConfig(train); // before loading data: a bad flag should fail fast
   validateGptConfig({ ...model, vocabSize: 1 });
   const dataset = loadTextDataset((values.data as string | undefined) ?? 'wordnet');
@@ -65,7 +73,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let heldOut = '';
   try {
     const outcome = await trainTextModel({
-      dataset, out, model, train, split, storage, resume: Boolean(values.resume),
+      dataset, out, model, train, split, storage, resume: Boolean(values.resume), canaries,
       stopRequested: () => interrupted,
       onStep: (r) => bar.update(r.step, `loss ${r.loss.toFixed(3)}${heldOut} lr ${r.learningRate.toExponential(1)}`, r.itemsPerSecond),
       onEval: (r) => {
@@ -78,6 +86,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** --canaries N [--canary-repeats 0,1,4,16] [--canary-seed S]; on --resume the checkpoint's count and repeats. */
+function canarySpec(values: Record<string, string | boolean | undefined>, resumed?: { count: number; repeats: readonly number[] }): CanarySpec | undefined {
+  const count = values.canaries !== undefined ? numberFlag(values, 'canaries', 0) : resumed?.count;
+  if (count === undefined) return undefined;
+  const repeats = values['canary-repeats'] !== undefined ? String(values['canary-repeats']).split(',').map(Number) : resumed?.repeats ?? CANARY_REPEATS;
+  const spec = { count, repeats, seed: numberFlag(values, 'canary-seed', 0) };
+  validateCanarySpec(spec);
+  return spec;
 }
 
 function printSummary(o: TextTrainOutcome, out: string, datasetBytes: number, log: string): void {

@@ -72,6 +72,22 @@ function highlight(text: string, match: string): string {
   return `${escapeHtml(text.slice(0, i))}<mark>${escapeHtml(match)}</mark>${escapeHtml(text.slice(i + match.length))}`;
 }
 
+function exposureSection(r: TextAuditReport): string {
+  const e = r.exposure;
+  if (!e) return '<h2>Canary exposure</h2><p>Not measured: this model was trained without <code>--canaries</code>.</p>';
+  const chart = lineChart([
+    { name: 'each canary (skew-normal)', color: MEMBER, points: e.canaries.map((c) => [c.repeats, c.exposureSkewNormal] as const) },
+    { name: 'mean per repeat count', color: '#333', points: e.byRepeats.map((g) => [g.repeats, g.meanExposureSkewNormal] as const) },
+    { name: `interpolation ceiling log2(M+1) = ${Math.log2(e.candidates + 1).toFixed(1)}`, color: '#888', dashed: true, points: [[0, Math.log2(e.candidates + 1)], [Math.max(...e.byRepeats.map((g) => g.repeats)), Math.log2(e.candidates + 1)]] },
+  ], { title: 'Canary exposure vs repetitions', xLabel: 'times the secret was in the training data', yLabel: 'exposure (bits)', yRange: [0, e.spaceBits] });
+  const rows = e.byRepeats.map((g) => `<tr><td>${g.repeats}</td><td>${g.count}</td><td>${g.meanExposureInterpolated.toFixed(2)}</td><td>${g.meanExposureSkewNormal.toFixed(2)}</td><td>${g.extracted}/${g.count}</td></tr>`).join('');
+  return `<h2>Canary exposure</h2>
+<p>Random secrets of the form "the code for locker N is 123 456 789" (10<sup>9</sup> possible, ${e.spaceBits.toFixed(1)} bits) were planted in the training data 0 or more times.
+Exposure (Carlini et al. 2019) is how far up the model ranks the real secret among all possible ones: 0 bits = no better than a random secret, ${e.spaceBits.toFixed(1)} bits = the first guess. Estimated from ${e.candidates} random candidates per canary.</p>
+<div class="charts">${chart}</div>
+<table><tr><th>repeats</th><th>canaries</th><th>mean exposure, interpolation</th><th>mean exposure, skew-normal</th><th>extracted by greedy decoding</th></tr>${rows}</table>`;
+}
+
 export function renderTextAuditHtml(r: TextAuditReport): string {
   const rows = r.extraction.rows.map((row) => `<tr><td>${row.prefixLength}</td><td>${rate(row.members)}</td><td>${rate(row.heldOut)}</td>` +
     `<td>${Object.entries(row.membersByOccurrences).map(([b, c]) => `${b}x: ${pct(c.rate.estimate)} (${c.eligible})`).join('; ')}</td></tr>`).join('');
@@ -105,6 +121,7 @@ Audited ${r.membership.members} training and ${r.membership.heldOut} held-out ex
 <tr><th>AUC</th><td>${interval(r.membership.auc)}</td></tr>
 ${r.membership.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${interval(t.tpr, pct)}</td></tr>`).join('')}</table>
 ${regurgitationSection(r)}
+${exposureSection(r)}
 <h2>Capacity</h2>
 <table><tr><th>weights file</th><td>${mb(c.weightsFileBits)}</td></tr>
 <tr><th>capacity at 2 to 3.6 bits/parameter</th><td>${mb(c.capacityBits.low)} to ${mb(c.capacityBits.high)} (${c.capacityBitsPerExample.toFixed(1)} bits per training example)</td></tr>

@@ -3,6 +3,7 @@
 // tests all go through here, so there is one way to train and one way to load.
 import { ConfigError, DatasetError, WeightsFormatError } from '../errors.js';
 import { splitDataset, type Dataset, type SplitSpec } from '../data/index.js';
+import { canaryCopies, makeCanaries, type CanarySpec } from '../data/canaries.js';
 import { CharTokenizer, type CharVocabulary } from '../codecs/charTokenizer.js';
 import { Gpt, gptParamShapes } from '../models/gpt.js';
 import { GPT_DEFAULTS, type GptConfig } from '../models/gptConfig.js';
@@ -27,6 +28,8 @@ export interface TextTrainRequest {
   readonly storage: Storage;
   /** Continue from the checkpoint beside `out`. */
   readonly resume?: boolean;
+  /** Random secrets to insert into the training data, for the audit's exposure measure. */
+  readonly canaries?: CanarySpec;
   readonly onStep?: (record: StepRecord) => void;
   readonly onEval?: (record: EvalRecord) => void;
   readonly stopRequested?: () => boolean;
@@ -50,8 +53,10 @@ export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOu
   if (req.resume && !resumed?.trainState) throw new ConfigError(`${checkpoint} is not a checkpoint (no training state)`);
   if (resumed) checkResume(resumed, req);
   const split = splitDataset(req.dataset, req.split);
-  const tokenizer = resumed ? CharTokenizer.fromJSON(resumed.vocabulary as CharVocabulary) : CharTokenizer.fromExamples(split.train);
-  const trainStream = tokenizer.encodeCorpus(split.train);
+  const canaries = req.canaries ? makeCanaries(req.canaries) : [];
+  const trainExamples = [...split.train, ...canaryCopies(canaries)];
+  const tokenizer = resumed ? CharTokenizer.fromJSON(resumed.vocabulary as CharVocabulary) : CharTokenizer.fromExamples(trainExamples);
+  const trainStream = tokenizer.encodeCorpus(trainExamples);
   const heldOutStream = tokenizer.encodeCorpus(split.heldOut);
   const config: GptConfig = { ...req.model, vocabSize: tokenizer.size };
   const model = Gpt.init(config, req.train.seed);
@@ -62,6 +67,7 @@ export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOu
       examples: req.dataset.examples.length, bytes: req.dataset.bytes, duplicateCount: req.dataset.duplicateCount,
     },
     split: { ...req.split, trainExamples: split.train.length, heldOutExamples: split.heldOut.length },
+    canaries: req.canaries && { count: req.canaries.count, repeats: req.canaries.repeats, hashes: canaries.map((c) => ({ hash: c.hash, repeats: c.repeats })) },
     steps: state.step,
     trainLoss: record?.trainLoss ?? NaN,
     heldOutLoss: record?.heldOutLoss ?? NaN,
@@ -108,18 +114,20 @@ function checkResume(checkpoint: ModelRecord, req: TextTrainRequest): void {
     ...differs(req.model, checkpoint.modelConfig),
     ...differs(req.train, checkpoint.trainConfig, ['steps']),
     ...differs(req.split, was.split),
+    ...(JSON.stringify(was.canaries?.hashes ?? []) === JSON.stringify(req.canaries ? makeCanaries(req.canaries).map((c) => ({ hash: c.hash, repeats: c.repeats })) : []) ? [] : ['canaries']),
   ];
   if (bad.length > 0) throw new ConfigError(`--resume with settings that differ from the checkpoint: ${bad.join(', ')}; drop those flags`);
 }
 
 /** The settings a checkpoint was made with, so --resume can reuse them without repeating every flag. */
-export async function readResumeSettings(storage: Storage, out: string): Promise<{ model: TextModelSettings; train: TrainConfig; split: SplitSpec } | undefined> {
+export async function readResumeSettings(storage: Storage, out: string): Promise<{ model: TextModelSettings; train: TrainConfig; split: SplitSpec; canaries?: { count: number; repeats: readonly number[] } } | undefined> {
   const checkpoint = checkpointPathFor(out);
   if (!(await storage.exists(checkpoint))) return undefined;
   const record = await loadModelFile(storage, checkpoint, { task: TEXT_TASK });
   const { vocabSize: _vocab, ...model } = record.modelConfig as unknown as GptConfig;
   const { splitSeed, heldOutFraction } = record.provenance.split;
-  return { model, train: record.trainConfig, split: { splitSeed, heldOutFraction } };
+  const canaries = record.provenance.canaries && { count: record.provenance.canaries.count, repeats: record.provenance.canaries.repeats };
+  return { model, train: record.trainConfig, split: { splitSeed, heldOutFraction }, canaries };
 }
 
 export interface LoadedTextModel {

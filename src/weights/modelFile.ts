@@ -22,6 +22,8 @@ export interface DatasetProvenance {
 export interface Provenance {
   readonly dataset: DatasetProvenance;
   readonly split: { readonly splitSeed: number; readonly heldOutFraction: number; readonly trainExamples: number; readonly heldOutExamples: number };
+  /** Canaries inserted into training: hashes and repeat counts only, never the secrets. */
+  readonly canaries?: { readonly count: number; readonly repeats: readonly number[]; readonly hashes: readonly { readonly hash: string; readonly repeats: number }[] };
   readonly steps: number;
   readonly trainLoss: number;
   readonly heldOutLoss: number;
