@@ -45,7 +45,7 @@ function count(extracted: number, eligible: number): ExtractionCount {
 }
 
 /** Which examples (with at least k + n tokens) are reproduced exactly from their first k tokens. */
-function extractedFlags(model: Gpt, tokenizer: CharTokenizer, examples: readonly HashedExample[], k: number, n: number): { example: HashedExample; seq: number[]; hit: boolean }[] {
+export function extractedFlags(model: Gpt, tokenizer: CharTokenizer, examples: readonly HashedExample[], k: number, n: number): { example: HashedExample; seq: number[]; hit: boolean }[] {
   const eligible = examples.map((example) => ({ example, seq: [...tokenizer.encodeExample(example), EOS] })).filter((e) => e.seq.length >= k + n && k <= model.config.blockSize);
   const results: { example: HashedExample; seq: number[]; hit: boolean }[] = [];
   const chunk = 64;

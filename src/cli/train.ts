@@ -26,7 +26,7 @@ Trains a character-level transformer on (input, output) pairs and writes one saf
 model:  ${Object.entries(GPT_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 train:  ${Object.entries(TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPLIT_DEFAULTS.heldOutFraction}
-canaries (Carlini et al. 2019): --canaries N inserts N random secrets ("the code for locker 3 is 048 213 977") per
+canaries (Carlini et al. 2019): --canaries N inserts N random secrets ("the code for locker 003 is 048 213 977") per
         repeat count; --canary-repeats ${CANARY_REPEATS.join(',')} (0 = never inserted, the reference); --canary-seed 0 rebuilds
         them at audit time (the weights file keeps only their hashes)
 Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.`;

@@ -23,7 +23,7 @@ export interface Canary extends Example {
 export const CANARY_SPACE_BITS = Math.log2(1e9);
 
 export function canaryPrompt(index: number): string {
-  return `the code for locker ${index + 1} is`;
+  return `the code for locker ${String(index + 1).padStart(3, "0")} is`; // equal lengths: one batch at audit time
 }
 
 export function randomSecret(rng: Rng): string {
