@@ -38,7 +38,7 @@ export const TEXT_AUDIT_DEFAULTS: TextAuditSettings = {
 export interface TextAuditReport {
   readonly engramVersion: string;
   readonly settings: TextAuditSettings;
-  readonly model: { readonly file: string; readonly kind: string; readonly task: string; readonly config: Record<string, unknown>; readonly steps: number };
+  readonly model: { readonly file: string; readonly sha256?: string; readonly kind: string; readonly task: string; readonly config: Record<string, unknown>; readonly steps: number };
   readonly dataset: { readonly name: string; readonly version: string; readonly fingerprint: string; readonly examples: number; readonly members: number; readonly heldOut: number; readonly duplicateCount: number };
   readonly capacity: CapacityResult;
   readonly membership: MembershipResult;
@@ -52,7 +52,7 @@ export interface TextAuditReport {
 export type AuditProgress = (stage: string, done: number, total: number) => void;
 
 export function runTextAudit(input: {
-  model: Gpt; tokenizer: CharTokenizer; record: ModelRecord; file: string; fileBytes: number; dataset: Dataset;
+  model: Gpt; tokenizer: CharTokenizer; record: ModelRecord; file: string; fileBytes: number; fileSha256?: string; dataset: Dataset;
   settings: TextAuditSettings; progress?: AuditProgress;
 }): TextAuditReport {
   const { model, tokenizer, record, dataset, settings } = input;
@@ -67,6 +67,9 @@ export function runTextAudit(input: {
   const inVocabulary = (e: HashedExample) => tokenizer.unknownChars(e.input + e.output).length === 0;
   const members = rng.shuffle(split.train.filter(inVocabulary)).slice(0, settings.examples);
   const heldOut = rng.shuffle(split.heldOut.filter(inVocabulary)).slice(0, settings.examples);
+  if (members.length === 0 || heldOut.length === 0) {
+    throw new DatasetError(`nothing to compare: ${members.length} training and ${heldOut.length} held-out examples within the model's vocabulary`);
+  }
   const occurrences = (hash: string) => dataset.duplicates.get(hash) ?? 1;
 
   const score = (label: string, examples: HashedExample[]) =>
@@ -92,7 +95,7 @@ export function runTextAudit(input: {
   const report = {
     engramVersion: ENGRAM_VERSION,
     settings,
-    model: { file: input.file, kind: record.kind, task: record.task, config: record.modelConfig, steps: record.provenance.steps },
+    model: { file: input.file, sha256: input.fileSha256, kind: record.kind, task: record.task, config: record.modelConfig, steps: record.provenance.steps },
     dataset: { name: dataset.name, version: dataset.version, fingerprint: dataset.fingerprint, examples: dataset.examples.length, members: split.train.length, heldOut: split.heldOut.length, duplicateCount: dataset.duplicateCount },
     capacity: cap,
     membership,

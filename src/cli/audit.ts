@@ -1,6 +1,7 @@
 // engram audit MODEL: did the model learn patterns or copy its training data? Writes audit.json (every
 // number with its interval and the settings) and report.html (verdict, charts, worst cases).
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DatasetError } from '../errors.js';
 import { loadTextDataset } from '../data/index.js';
@@ -30,6 +31,11 @@ split from the weights file's provenance; refuses a dataset whose fingerprint do
   --max-tokens M       longest generated text (default ${TEXT_AUDIT_DEFAULTS.maxTokens})
   --canary-seed S      for models trained with --canaries: the seed used in training (default ${TEXT_AUDIT_DEFAULTS.canarySeed})
   --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})`;
+
+function fileFacts(file: string): { fileBytes: number; fileSha256: string } {
+  const bytes = readFileSync(file);
+  return { fileBytes: bytes.length, fileSha256: createHash('sha256').update(bytes).digest('hex') };
+}
 
 const UNITS: Record<string, string> = {
   'loss of members': 'ex', 'loss of held-out': 'ex', 'verbatim extraction': 'k', 'free generation': 'T', 'canary exposure': 'canary',
@@ -71,7 +77,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const loaded = await loadTextModel(storage, file);
   const bars = new Map<string, ProgressBar>();
   const report = runTextAudit({
-    ...loaded, file, fileBytes: statSync(file).size, dataset, settings,
+    ...loaded, file, ...fileFacts(file), dataset, settings,
     progress: (stage, done, total) => {
       if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, UNITS[stage] ?? 'step'));
       bars.get(stage)!.update(done);

@@ -106,7 +106,7 @@ small{color:#666}code{white-space:pre-wrap}
 </style></head><body>
 <h1>What does <code>${escapeHtml(r.model.file)}</code> remember?</h1>
 <p class="verdict">${escapeHtml(r.verdict)}</p>
-<p><small>${escapeHtml(r.model.kind)} model for ${escapeHtml(r.model.task)}, ${c.parameters.toLocaleString('en-US')} parameters, ${r.model.steps} training steps;
+<p><small>${escapeHtml(r.model.kind)} model for ${escapeHtml(r.model.task)}${r.model.sha256 ? ` (sha256 ${r.model.sha256.slice(0, 16)})` : ''}, ${c.parameters.toLocaleString('en-US')} parameters, ${r.model.steps} training steps;
 dataset ${escapeHtml(r.dataset.name)} ${escapeHtml(r.dataset.version)} (fingerprint ${r.dataset.fingerprint.slice(0, 16)}): ${r.dataset.members.toLocaleString('en-US')} training and ${r.dataset.heldOut.toLocaleString('en-US')} held-out examples, ${r.dataset.duplicateCount} exact duplicates.
 Audited ${r.membership.members} training and ${r.membership.heldOut} held-out examples, seed ${r.settings.seed}. engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
 <div class="charts">${rocChart(r)}${extractionChart(r)}${lossChart(r)}${longestMatchChart(r)}</div>
