@@ -26,12 +26,15 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   };
   if (values.json) return console.log(JSON.stringify(summary, null, 2));
   const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+  // A checkpoint saved before the first evaluation has no losses yet (stored as null).
+  const loss = (x: number | null) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : '-');
   console.log(`${file}: ${record.kind} model for ${record.task}${record.trainState ? ` (checkpoint at step ${record.trainState.step})` : ''}`);
   console.log(`  config      ${JSON.stringify(record.modelConfig)}`);
   console.log(`  parameters  ${parameters.toLocaleString('en-US')} (float32, ${mb(parameters * 4)})`);
   console.log(`  file        ${mb(fileBytes)}; dataset ${p.dataset.name} is ${mb(p.dataset.bytes)}: the file is ${(fileBytes / p.dataset.bytes).toFixed(3)}x the data`);
   console.log(`  dataset     ${p.dataset.name} ${p.dataset.version}, ${p.dataset.examples.toLocaleString('en-US')} examples, ${p.dataset.duplicateCount} exact duplicates, fingerprint ${p.dataset.fingerprint.slice(0, 16)}`);
   console.log(`  split       seed ${p.split.splitSeed}, held-out fraction ${p.split.heldOutFraction}: ${p.split.trainExamples} train / ${p.split.heldOutExamples} held out`);
-  console.log(`  training    ${p.steps} steps; loss train ${p.trainLoss.toFixed(3)}, held-out ${p.heldOutLoss.toFixed(3)} nats/char; ${JSON.stringify(record.trainConfig)}`);
+  console.log(`  training    ${p.steps} steps; loss train ${loss(p.trainLoss)}, held-out ${loss(p.heldOutLoss)} nats/char; ${JSON.stringify(record.trainConfig)}`);
+  if (p.canaries) console.log(`  canaries    ${p.canaries.count} per repeat count ${p.canaries.repeats.join(', ')} (hashes only)`);
   console.log(`  engram      ${p.engramVersion}`);
 }
