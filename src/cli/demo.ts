@@ -40,5 +40,5 @@ export async function demoCommand(argv: string[]): Promise<void> {
   console.log('');
   await inspectCommand([out]);
   console.log('\n== audit: did it learn or did it copy?');
-  await auditCommand([out, '--examples', '300']);
+  await auditCommand([out, '--examples', '200', '--samples', '20']);
 }

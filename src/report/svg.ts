@@ -49,7 +49,8 @@ function extent(values: number[], log: boolean): [number, number] {
   return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
 }
 
-const label = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(0) : String(+v.toFixed(3)));
+const label = (v: number) =>
+  Math.abs(v) >= 1e6 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(0) : Math.abs(v) >= 100 ? String(Math.round(v)) : String(+v.toFixed(3));
 
 export function lineChart(series: readonly Series[], o: ChartOptions): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
