@@ -71,7 +71,7 @@ test('train -> sample -> inspect on a text file', () => {
   assertCleanError(engram('audit', 'm.safetensors', '--data', 'wordnet:adv'), /is not the one m.safetensors was trained on/);
 
   // Canaries: planted at training, found again at audit time from the same seed, refused with another.
-  const planted = engram('train', 'text', '--data', 'words.txt', '--steps', '4', '--out', 'c.safetensors', '--canaries', '1', '--canary-repeats', '0,2', '--canary-seed', '3', ...TINY);
+  const planted = engram('train', 'text', '--data', 'words.txt', '--steps', '4', '--out', 'c.safetensors', '--canaries', '1,0,2', '--canary-seed', '3', ...TINY);
   assert.equal(planted.code, 0, planted.stderr);
   const canaryAudit = engram('audit', 'c.safetensors', '--data', 'words.txt', '--examples', '5', '--samples', '2', '--canary-seed', '3', '--canary-candidates', '20', '--out', 'caudit');
   assert.equal(canaryAudit.code, 0, canaryAudit.stderr);

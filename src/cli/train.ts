@@ -26,7 +26,7 @@ Trains a character-level transformer on (input, output) pairs and writes one saf
 model:  ${Object.entries(GPT_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 train:  ${Object.entries(TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPLIT_DEFAULTS.heldOutFraction}
-canaries (Carlini et al. 2019): --canaries N inserts N random secrets ("the code for locker 003 is 048 213 977") per
+canaries (Carlini et al. 2019): --canaries N (or N,REPEATS...) inserts N random secrets ("the code for locker 003 is 048 213 977") per
         repeat count; --canary-repeats ${CANARY_REPEATS.join(',')} (0 = never inserted, the reference); --canary-seed 0 rebuilds
         them at audit time (the weights file keeps only their hashes)
 Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.`;
@@ -88,11 +88,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
 }
 
-/** --canaries N [--canary-repeats 0,1,4,16] [--canary-seed S]; on --resume the checkpoint's count and repeats. */
+/** --canaries N[,repeats...] [--canary-repeats 0,1,4,16] [--canary-seed S]; on --resume the checkpoint's. */
 function canarySpec(values: Record<string, string | boolean | undefined>, resumed?: { count: number; repeats: readonly number[] }): CanarySpec | undefined {
-  const count = values.canaries !== undefined ? numberFlag(values, 'canaries', 0) : resumed?.count;
+  // "--canaries 4" or, in one flag, "--canaries 4,0,1,4,16" (count, then repeat counts).
+  const [countText, ...inlineRepeats] = values.canaries !== undefined ? String(values.canaries).split(',') : [];
+  const count = countText !== undefined ? numberFlag({ canaries: countText }, 'canaries', 0) : resumed?.count;
   if (count === undefined) return undefined;
-  const repeats = values['canary-repeats'] !== undefined ? String(values['canary-repeats']).split(',').map(Number) : resumed?.repeats ?? CANARY_REPEATS;
+  const repeats = inlineRepeats.length > 0 ? inlineRepeats.map(Number)
+    : values['canary-repeats'] !== undefined ? String(values['canary-repeats']).split(',').map(Number) : resumed?.repeats ?? CANARY_REPEATS;
   const spec = { count, repeats, seed: numberFlag(values, 'canary-seed', 0) };
   validateCanarySpec(spec);
   return spec;

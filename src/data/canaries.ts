@@ -34,7 +34,7 @@ export function randomSecret(rng: Rng): string {
 export function validateCanarySpec(spec: CanarySpec): void {
   if (!Number.isInteger(spec.count) || spec.count < 1) throw new ConfigError(`canary count must be a positive integer, got ${spec.count}`);
   if (spec.repeats.length === 0 || spec.repeats.some((r) => !Number.isInteger(r) || r < 0)) {
-    throw new ConfigError(`canary repeats must be whole numbers >= 0, got ${spec.repeats.join(',')}`);
+    throw new ConfigError(`canary repeats must be whole numbers >= 0, got ${spec.repeats.map(String).join(',')}`);
   }
 }
 
