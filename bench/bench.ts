@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initEngine, tf, ops, Rng } from '../src/engine/index.js';
+import { backendName, initEngine, tf, ops, Rng } from '../src/engine/index.js';
 import { loadTextDataset, splitDataset } from '../src/data/index.js';
 import { CharTokenizer } from '../src/codecs/charTokenizer.js';
 import { Gpt } from '../src/models/gpt.js';
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
 
   const row = (label: string, ours: number, theirs: number | undefined, unit: string) =>
     console.log(`${label.padEnd(34)} ${ours.toFixed(unit === 'nats' ? 3 : 0).padStart(9)} ${theirs === undefined ? '        -' : theirs.toFixed(unit === 'nats' ? 3 : 0).padStart(9)}  ${theirs ? `${(ours / theirs).toFixed(2)}x` : ''}`);
-  console.log(`\n${''.padEnd(34)} ${'engram'.padStart(9)} ${'PyTorch'.padStart(9)}  engram/PyTorch   (PyTorch ${reference?.torch ?? '-'}, ${reference?.threads ?? '-'} threads; engram: wasm, 1 thread)`);
+  console.log(`\n${''.padEnd(34)} ${'engram'.padStart(9)} ${'PyTorch'.padStart(9)}  engram/PyTorch   (PyTorch ${reference?.torch ?? '-'}, ${reference?.threads ?? '-'} threads; engram: ${backendName()}, 1 thread)`);
   row('train tokens/s', engramTrain, reference?.trainTokensPerSecond, 'tok');
   row('sample chars/s (1 sample)', engramSample, reference?.sampleCharsPerSecond, 'chr');
   row('sample chars/s (8 in a batch)', engramSample8, undefined, 'chr');

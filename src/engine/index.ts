@@ -11,10 +11,3 @@ export * as ops from './ops.js';
 export function liveTensors(): number {
   return tf.memory().numTensors;
 }
-
-/** Reads a scalar tensor to a number and disposes it. */
-export function takeScalar(t: tf.Tensor): number {
-  const value = t.dataSync()[0];
-  t.dispose();
-  return value;
-}

@@ -18,9 +18,3 @@ export interface TrainableModel<Batch> {
   loss(batch: Batch, options: LossOptions): tf.Scalar;
   dispose(): void;
 }
-
-export function countParameters(params: Params): number {
-  let n = 0;
-  for (const p of params.values()) n += p.size;
-  return n;
-}

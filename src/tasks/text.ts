@@ -38,7 +38,6 @@ export interface TextTrainRequest {
 export interface TextTrainOutcome extends TrainResult {
   readonly modelBytes: number;
   readonly parameterCount: number;
-  readonly trainTokens: number;
   readonly checkpoint: string;
 }
 
@@ -96,7 +95,7 @@ export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOu
         return `${checkpoint} (step ${state.step})`;
       },
     }, resumed?.trainState);
-    return { ...result, modelBytes, parameterCount: [...result.state.params.values()].reduce((n, a) => n + a.data.length, 0), trainTokens: trainStream.length, checkpoint };
+    return { ...result, modelBytes, parameterCount: [...result.state.params.values()].reduce((n, a) => n + a.data.length, 0), checkpoint };
   } finally {
     model.dispose();
   }
