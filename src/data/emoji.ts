@@ -1,0 +1,54 @@
+// Twemoji (Twitter's emoji, CC-BY 4.0) from the emoji-datasource-twitter npm package: 64x64 PNGs with names,
+// short names, category and subcategory -> tags. Skin-tone variants of one emoji form a near-duplicate group.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { decodeImage, resize } from './imageFile.js';
+import { imageExample, makeImageDataset, type ImageDataset, type ImageExample } from './imageDataset.js';
+
+interface EmojiEntry {
+  name: string | null;
+  unified: string;
+  image: string;
+  short_names: string[];
+  category: string;
+  subcategory: string;
+  has_img_twitter: boolean;
+  skin_variations?: Record<string, { unified: string; image: string; has_img_twitter: boolean }>;
+}
+
+const SKIN_TONES: Record<string, string> = {
+  '1F3FB': 'light skin tone', '1F3FC': 'medium-light skin tone', '1F3FD': 'medium skin tone',
+  '1F3FE': 'medium-dark skin tone', '1F3FF': 'dark skin tone',
+};
+
+/** Tags: short names, the words of the name, category and subcategory, lower case, without repeats. */
+export function emojiTags(entry: Pick<EmojiEntry, 'name' | 'short_names' | 'category' | 'subcategory'>): string[] {
+  const words = (entry.name ?? '').toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 1);
+  const tags = [...entry.short_names.map((s) => s.replaceAll('_', ' ')), ...words, entry.category.toLowerCase(), entry.subcategory];
+  return [...new Set(tags)];
+}
+
+export function loadEmoji(options: { size?: number; skinTones?: boolean; limit?: number } = {}): ImageDataset {
+  const size = options.size ?? 32;
+  const require = createRequire(import.meta.url);
+  const pkgFile = require.resolve('emoji-datasource-twitter/package.json');
+  const dir = path.dirname(pkgFile);
+  const version = `emoji-datasource-twitter@${(JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version}`;
+  const entries = (JSON.parse(readFileSync(path.join(dir, 'emoji.json'), 'utf8')) as EmojiEntry[])
+    .filter((e) => e.has_img_twitter)
+    .sort((a, b) => a.unified.localeCompare(b.unified));
+  const load = (image: string) => resize(decodeImage(readFileSync(path.join(dir, 'img', 'twitter', '64', image)), image), size);
+  const examples: ImageExample[] = [];
+  for (const entry of entries.slice(0, options.limit ?? entries.length)) {
+    const tags = emojiTags(entry);
+    examples.push(imageExample(tags, load(entry.image), entry.unified, entry.image));
+    if (!options.skinTones) continue;
+    for (const [tone, variant] of Object.entries(entry.skin_variations ?? {})) {
+      if (!variant.has_img_twitter) continue;
+      const toneTags = tone.split('-').map((t) => SKIN_TONES[t]).filter(Boolean);
+      examples.push(imageExample([...tags, ...toneTags], load(variant.image), entry.unified, variant.image));
+    }
+  }
+  return makeImageDataset(options.skinTones ? 'emoji+skin-tones' : 'emoji', version, size, examples);
+}

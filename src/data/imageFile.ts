@@ -1,0 +1,76 @@
+// Image files in and out: PNG (pngjs) and JPEG (jpeg-js) decoding, PNG encoding, and resizing to the model's
+// square size. Pure JS, so it runs wherever engram runs. An image here is RGB in [0, 1], row-major [h, w, 3].
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { DatasetError } from '../errors.js';
+
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  /** [height * width * 3], values in [0, 1]. */
+  readonly pixels: Float32Array;
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
+const JPEG_MAGIC = [0xff, 0xd8, 0xff];
+
+const startsWith = (bytes: Uint8Array, magic: number[]) => magic.every((b, i) => bytes[i] === b);
+
+/** Decodes PNG or JPEG; transparent pixels are composited over white (emoji have transparent backgrounds). */
+export function decodeImage(bytes: Uint8Array, source = 'image'): RgbImage {
+  let rgba: { width: number; height: number; data: Uint8Array };
+  try {
+    if (startsWith(bytes, PNG_MAGIC)) rgba = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    else if (startsWith(bytes, JPEG_MAGIC)) rgba = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    else throw new DatasetError(`${source} is not a PNG or JPEG image`);
+  } catch (err) {
+    if (err instanceof DatasetError) throw err;
+    throw new DatasetError(`${source} could not be decoded: ${(err as Error).message}`);
+  }
+  const { width, height, data } = rgba;
+  const pixels = new Float32Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    const alpha = data[4 * i + 3] / 255;
+    for (let c = 0; c < 3; c++) pixels[3 * i + c] = (data[4 * i + c] / 255) * alpha + (1 - alpha);
+  }
+  return { width, height, pixels };
+}
+
+/** Encodes to PNG, rounding to 8 bits per channel. */
+export function encodePng(image: RgbImage): Uint8Array {
+  const png = new PNG({ width: image.width, height: image.height });
+  for (let i = 0; i < image.width * image.height; i++) {
+    for (let c = 0; c < 3; c++) png.data[4 * i + c] = Math.round(Math.min(1, Math.max(0, image.pixels[3 * i + c])) * 255);
+    png.data[4 * i + 3] = 255;
+  }
+  return PNG.sync.write(png);
+}
+
+/** Resizes to size x size by area averaging (each output pixel is the mean of the input area it covers). */
+export function resize(image: RgbImage, size: number): RgbImage {
+  if (image.width === size && image.height === size) return image;
+  const out = new Float32Array(size * size * 3);
+  const sx = image.width / size;
+  const sy = image.height / size;
+  for (let oy = 0; oy < size; oy++) {
+    for (let ox = 0; ox < size; ox++) {
+      const acc = [0, 0, 0];
+      let weight = 0;
+      for (let y = Math.floor(oy * sy); y < Math.min(image.height, Math.ceil((oy + 1) * sy)); y++) {
+        const wy = Math.min(y + 1, (oy + 1) * sy) - Math.max(y, oy * sy);
+        for (let x = Math.floor(ox * sx); x < Math.min(image.width, Math.ceil((ox + 1) * sx)); x++) {
+          const w = wy * (Math.min(x + 1, (ox + 1) * sx) - Math.max(x, ox * sx));
+          for (let c = 0; c < 3; c++) acc[c] += w * image.pixels[3 * (y * image.width + x) + c];
+          weight += w;
+        }
+      }
+      for (let c = 0; c < 3; c++) out[3 * (oy * size + ox) + c] = acc[c] / weight;
+    }
+  }
+  return { width: size, height: size, pixels: out };
+}
+
+/** Image to 8-bit RGB bytes, the form hashed for fingerprints (so tiny float noise cannot change a hash). */
+export function toBytes(image: RgbImage): Uint8Array {
+  return Uint8Array.from(image.pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+}
