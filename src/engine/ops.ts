@@ -46,3 +46,18 @@ export function batchMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
 export function transposeLastTwo(x: tf.Tensor): tf.Tensor3D {
   return transposeLastTwoDims(x) as tf.Tensor3D;
 }
+
+/**
+ * 3x3 convolution, stride 1, "same" padding, as im2col + one matrix product: x [batch, h, w, cIn],
+ * filter [9 * cIn, cOut] -> [batch, h, w, cOut]. The wasm backend has no kernel for the filter gradient
+ * of tf.conv2d (Conv2DBackpropFilter), so training a CNN needs convolutions built from ops it can
+ * differentiate: pad, slice, concat and the fast product above.
+ */
+export function conv3x3(x: tf.Tensor4D, filter: tf.Tensor): tf.Tensor4D {
+  const [batch, h, w, cIn] = x.shape;
+  const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  const patches: tf.Tensor4D[] = [];
+  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) patches.push(tf.slice(padded, [0, dy, dx, 0], [batch, h, w, cIn]));
+  const columns = tf.reshape(tf.concat(patches, 3), [batch * h * w, 9 * cIn]); // [B*H*W, 9*Cin]
+  return tf.reshape(matMul(columns, filter), [batch, h, w, -1]) as tf.Tensor4D;
+}

@@ -2,7 +2,7 @@
 // of causal multi-head self-attention and a GELU MLP, a final LayerNorm, and an output layer tied to the
 // token embedding. One forward pass serves training (whole windows) and sampling (new tokens against a
 // key/value cache of earlier positions).
-import { tf, ops, Rng, deriveSeed } from '../engine/index.js';
+import { tf, ops, Rng, deriveSeed, variableOf } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import type { GptConfig } from './gptConfig.js';
 import type { LossOptions, Params, TrainableModel } from './model.js';
@@ -82,7 +82,7 @@ export class Gpt implements TrainableModel<TokenBatch> {
     const params: Params = new Map();
     for (const [name, shape] of gptParamShapes(config)) {
       const size = shape.reduce((a, b) => a * b, 1);
-      params.set(name, tf.variable(tf.tensor(initialValues(name, size, config, rng), shape)));
+      params.set(name, variableOf(initialValues(name, size, config, rng), shape));
     }
     return new Gpt(config, params);
   }

@@ -12,7 +12,7 @@ import { train, type EvalRecord, type StepRecord, type TrainResult, type TrainSt
 import type { TrainConfig } from '../train/config.js';
 import { loadModelFile, saveModelFile, type ModelRecord, type Provenance } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
-import { tf } from '../engine/index.js';
+import { tf, variableOf } from '../engine/index.js';
 import { generateTokens, type GenerateOptions } from '../sample/generateText.js';
 
 export const TEXT_TASK = 'text';
@@ -147,7 +147,7 @@ export async function loadTextModel(storage: Storage, location: string): Promise
       tf.dispose([...params.values()]);
       throw new WeightsFormatError(`${location}: parameter ${name} is ${a ? JSON.stringify(a.shape) : 'missing'}, the config needs ${JSON.stringify(shape)}`);
     }
-    params.set(name, tf.variable(tf.tensor(a.data, shape), false));
+    params.set(name, variableOf(a.data, shape, false));
   }
   return { model: new Gpt(config, params), tokenizer, record };
 }

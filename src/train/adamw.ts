@@ -1,6 +1,6 @@
 // AdamW (Loshchilov & Hutter 2019) with global-norm gradient clipping. Written out rather than taken from
 // tfjs because its moments must go into checkpoints for an exact resume, and tfjs's Adam has no decay.
-import { tf } from '../engine/index.js';
+import { tf, variableOf } from '../engine/index.js';
 import type { Params } from '../models/model.js';
 
 export interface AdamWSettings {
@@ -25,8 +25,8 @@ export class AdamW {
 
   constructor(private readonly params: Params, private readonly settings: AdamWSettings) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, variableOf(new Float32Array(p.size), p.shape, false));
+      this.v.set(name, variableOf(new Float32Array(p.size), p.shape, false));
     }
   }
 

@@ -1,0 +1,102 @@
+// image -> tags: a small CNN (3x3 convolutions with ReLU, 2x2 average pooling after each, global average
+// pooling, one linear head). Multi-label (independent sigmoids, for emoji tags) or single-label (softmax,
+// for digits). Trained by the same trainer as the GPT through TrainableModel.
+import { tf, ops, Rng, deriveSeed, variableOf } from '../engine/index.js';
+import { ConfigError } from '../errors.js';
+import type { LossOptions, Params, TrainableModel } from './model.js';
+
+export interface TaggerConfig {
+  readonly imageSize: number;
+  /** Output channels of each convolution block; the image halves after each. */
+  readonly channels: readonly number[];
+  readonly numTags: number;
+  /** True: any number of tags per image (sigmoid); false: exactly one (softmax). */
+  readonly multiLabel: boolean;
+}
+
+export const TAGGER_DEFAULTS: Omit<TaggerConfig, 'numTags' | 'multiLabel'> = { imageSize: 32, channels: [32, 64, 128] };
+
+/** Images and their target tags. */
+export interface ImageBatch {
+  readonly batchSize: number;
+  readonly pixels: Float32Array; // [batch * size * size * 3]
+  readonly targets: Float32Array; // [batch * numTags], multi-hot or one-hot
+}
+
+export function taggerParamShapes(c: TaggerConfig): [string, number[]][] {
+  const shapes: [string, number[]][] = [];
+  let cIn = 3;
+  c.channels.forEach((cOut, i) => {
+    shapes.push([`conv${i}.weight`, [9 * cIn, cOut]], [`conv${i}.bias`, [cOut]]);
+    cIn = cOut;
+  });
+  shapes.push(['head.weight', [cIn, c.numTags]], ['head.bias', [c.numTags]]);
+  return shapes;
+}
+
+export class Tagger implements TrainableModel<ImageBatch> {
+  readonly kind = 'tagger';
+
+  constructor(readonly config: TaggerConfig, readonly params: Params) {
+    if (config.imageSize % 2 ** config.channels.length !== 0) {
+      throw new ConfigError(`image size ${config.imageSize} must be divisible by 2^${config.channels.length} (one halving per block)`);
+    }
+  }
+
+  static init(config: TaggerConfig, seed: number): Tagger {
+    const rng = new Rng(deriveSeed(seed, 'init'));
+    const params: Params = new Map();
+    for (const [name, shape] of taggerParamShapes(config)) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = new Float32Array(size);
+      // He initialisation for ReLU layers: N(0, 2 / fan_in).
+      if (name.endsWith('.weight')) for (let i = 0; i < size; i++) values[i] = rng.normal() * Math.sqrt(2 / shape[0]);
+      params.set(name, variableOf(values, shape));
+    }
+    return new Tagger(config, params);
+  }
+
+  private p(name: string): tf.Variable {
+    return this.params.get(name)!;
+  }
+
+  /** Tag logits [batch, numTags]. */
+  logits(pixels: Float32Array, batchSize: number): tf.Tensor2D {
+    const s = this.config.imageSize;
+    let x = tf.tensor4d(pixels, [batchSize, s, s, 3]);
+    this.config.channels.forEach((_, i) => {
+      const conv = tf.add(ops.conv3x3(x, this.p(`conv${i}.weight`)), this.p(`conv${i}.bias`));
+      x = tf.avgPool(tf.relu(conv) as tf.Tensor4D, 2, 2, 'valid');
+    });
+    const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D; // global average pool: [B, C]
+    return tf.add(ops.matMul(pooled, this.p('head.weight')), this.p('head.bias')) as tf.Tensor2D;
+  }
+
+  /** Per-image loss [batch]: binary cross-entropy summed over tags, or softmax cross-entropy. */
+  exampleLosses(batch: ImageBatch): tf.Tensor1D {
+    return tf.tidy(() => {
+      const z = this.logits(batch.pixels, batch.batchSize);
+      const y = tf.tensor2d(batch.targets, [batch.batchSize, this.config.numTags]);
+      if (!this.config.multiLabel) return tf.neg(tf.sum(tf.mul(tf.logSoftmax(z), y), -1)) as tf.Tensor1D;
+      // Stable BCE with logits: max(z, 0) - z y + log(1 + exp(-|z|)).
+      const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+      return tf.sum(bce, -1) as tf.Tensor1D;
+    });
+  }
+
+  loss(batch: ImageBatch, _options: LossOptions): tf.Scalar {
+    return tf.tidy(() => tf.mean(this.exampleLosses(batch)) as tf.Scalar);
+  }
+
+  /** Tag probabilities [batch * numTags]. */
+  predict(pixels: Float32Array, batchSize: number): Float32Array {
+    return tf.tidy(() => {
+      const z = this.logits(pixels, batchSize);
+      return (this.config.multiLabel ? tf.sigmoid(z) : tf.softmax(z)).dataSync() as Float32Array;
+    });
+  }
+
+  dispose(): void {
+    for (const p of this.params.values()) p.dispose();
+  }
+}
