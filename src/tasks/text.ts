@@ -8,9 +8,10 @@ import { CharTokenizer, type CharVocabulary } from '../codecs/charTokenizer.js';
 import { Gpt, gptParamShapes } from '../models/gpt.js';
 import { GPT_DEFAULTS, type GptConfig } from '../models/gptConfig.js';
 import { TextBatches } from '../train/textBatches.js';
-import { train, type EvalRecord, type StepRecord, type TrainResult, type TrainState } from '../train/trainer.js';
+import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
+import { checkpointPathFor, runTraining, type RunTrainingResult } from './runTraining.js';
 import type { TrainConfig } from '../train/config.js';
-import { loadModelFile, saveModelFile, type ModelRecord, type Provenance } from '../weights/modelFile.js';
+import { loadModelFile, type ModelRecord, type Provenance } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
 import { tf, variableOf } from '../engine/index.js';
 import { generateTokens, type GenerateOptions } from '../sample/generateText.js';
@@ -35,16 +36,8 @@ export interface TextTrainRequest {
   readonly stopRequested?: () => boolean;
 }
 
-export interface TextTrainOutcome extends TrainResult {
-  readonly modelBytes: number;
-  readonly parameterCount: number;
-  readonly checkpoint: string;
-}
-
-/** model.safetensors -> model.ckpt.safetensors */
-export function checkpointPathFor(out: string): string {
-  return out.endsWith('.safetensors') ? out.replace(/\.safetensors$/, '.ckpt.safetensors') : `${out}.ckpt`;
-}
+export type TextTrainOutcome = RunTrainingResult;
+export { checkpointPathFor };
 
 export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOutcome> {
   const checkpoint = checkpointPathFor(req.out);
@@ -72,30 +65,16 @@ export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOu
     heldOutLoss: record?.heldOutLoss ?? NaN,
     engramVersion: '',
   });
-  const recordOf = (state: TrainState, evalRecord?: EvalRecord, withState = false): ModelRecord => ({
+  const recordOf = (state: TrainState, evalRecord: EvalRecord | undefined, withState: boolean): ModelRecord => ({
     kind: model.kind, task: TEXT_TASK, modelConfig: { ...config }, trainConfig: req.train,
     vocabulary: tokenizer.toJSON(), provenance: provenance(state, evalRecord), params: state.params,
     trainState: withState ? state : undefined,
   });
-  let modelBytes = 0;
-  let lastEval: EvalRecord | undefined;
   try {
-    const result = await train(model, data, req.train, {
-      onStep: req.onStep,
-      onEval: (r) => {
-        lastEval = r;
-        req.onEval?.(r);
-      },
-      stopRequested: req.stopRequested,
-      saveModel: async (state, r) => {
-        modelBytes = await saveModelFile(req.storage, req.out, recordOf(state, r));
-      },
-      saveCheckpoint: async (state) => {
-        await saveModelFile(req.storage, checkpoint, recordOf(state, lastEval, true));
-        return `${checkpoint} (step ${state.step})`;
-      },
-    }, resumed?.trainState);
-    return { ...result, modelBytes, parameterCount: [...result.state.params.values()].reduce((n, a) => n + a.data.length, 0), checkpoint };
+    return await runTraining({
+      model, data, train: req.train, storage: req.storage, out: req.out, resume: resumed?.trainState,
+      recordOf, onStep: req.onStep, onEval: req.onEval, stopRequested: req.stopRequested,
+    });
   } finally {
     model.dispose();
   }
