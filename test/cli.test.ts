@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
+import { encodePng } from '../src/data/imageFile.js';
 import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
@@ -117,8 +118,26 @@ test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
   assert.equal(unknown.code, 2);
 });
 
+test('train tagger on MNIST -> tag a PNG; kinds are not mixed up', () => {
+  const train = engram('train', 'tagger', '--data', 'mnist', '--per-digit', '30', '--steps', '6', '--eval-every', '3',
+    '--image-size', '16', '--channels', '4,8', '--out', 'tagger.safetensors');
+  assert.equal(train.code, 0, train.stderr);
+  assert.match(train.stdout, /10 tags \(single-label\)/);
+  writeFileSync(at('digit.png'), encodePng({ width: 20, height: 20, pixels: new Float32Array(20 * 20 * 3).fill(0.3) }));
+  const tagged = engram('tag', 'tagger.safetensors', 'digit.png', '--top', '3');
+  assert.equal(tagged.code, 0, tagged.stderr);
+  assert.match(tagged.stdout, /^digit.png: \d \d+\.\d%, \d \d+\.\d%, \d \d+\.\d%$/m);
+  const probabilities = [...tagged.stdout.matchAll(/(\d+\.\d)%/g)].map((m) => Number(m[1]));
+  assert.ok(probabilities[0] >= probabilities[1] && probabilities[1] >= probabilities[2]);
+  writeFileSync(at('notes.png'), 'not a picture');
+  assertCleanError(engram('tag', 'tagger.safetensors', 'notes.png'), /not a PNG or JPEG/);
+  assertCleanError(engram('sample', 'tagger.safetensors'), /holds a tagger model .* needs a gpt model/);
+  assertCleanError(engram('train', 'tagger', '--image-size', '30', '--channels', '4,8'), /divisible by 2\^2/);
+  assertCleanError(engram('train', 'tagger', '--data', 'no-such-folder'), /does not exist/);
+});
+
 test('--help works on every command without loading anything', () => {
-  for (const command of ['train', 'sample', 'inspect', 'audit', 'demo']) {
+  for (const command of ['train', 'sample', 'inspect', 'audit', 'demo', 'tag']) {
     const r = engram(command, '--help');
     assert.equal(r.code, 0, command);
     assert.match(r.stdout, /^usage: engram/, command);

@@ -8,12 +8,14 @@ import { auditCommand, AUDIT_HELP } from './audit.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
 import { inspectCommand, INSPECT_HELP } from './inspect.js';
 import { sampleCommand, SAMPLE_HELP } from './sample.js';
+import { tagCommand, TAG_HELP } from './tag.js';
 import { trainCommand, TRAIN_HELP } from './train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   train: { run: trainCommand, help: TRAIN_HELP },
   sample: { run: sampleCommand, help: SAMPLE_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
+  tag: { run: tagCommand, help: TAG_HELP },
   audit: { run: auditCommand, help: AUDIT_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
 };
@@ -21,7 +23,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
 const USAGE = `engram ${ENGRAM_VERSION}: train small networks on real data, ship one weights file, sample, and measure what they remember.
 usage: engram <command> [flags]    (engram <command> --help for its flags)
   train text   train a character-level transformer on a text dataset
+  train tagger train a CNN that tags images (MNIST digits, Twemoji, or a folder)
   sample       generate from a weights file with temperature, top-k, top-p and a seed
+  tag          tag images with a trained tagger
   inspect      show a weights file's config, size and provenance
   audit        measure what a text model remembers of its training data (JSON + HTML report)
   demo         train a small model on WordNet and sample from it`;

@@ -1,7 +1,5 @@
 // engram train text: flags -> configs -> tasks/text -> a weights file, with a progress bar, a JSONL log of
 // every evaluation, and Ctrl-C saving a checkpoint.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadTextDataset } from '../data/index.js';
 import { GPT_DEFAULTS } from '../models/gptConfig.js';
@@ -13,7 +11,9 @@ import { configFlags, kebab, numberFlag, overrideConfig, parseCommand } from './
 import { validateCanarySpec, type CanarySpec } from '../data/canaries.js';
 
 export const CANARY_REPEATS = [0, 1, 4, 16];
-import { formatDuration, ProgressBar } from './progress.js';
+import { formatDuration } from './progress.js';
+import { logPathFor, withTrainingUi } from './trainingUi.js';
+import { trainTaggerCommand } from './trainTagger.js';
 
 export const TRAIN_HELP = `usage: engram train text [--data FILE|wordnet|wordnet:PART] [--steps N] [--out model.safetensors] [flags]
 
@@ -31,11 +31,8 @@ canaries (Carlini et al. 2019): --canaries N (or N,REPEATS...) inserts N random 
         them at audit time (the weights file keeps only their hashes)
 Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.`;
 
-export function logPathFor(out: string): string {
-  return out.replace(/\.safetensors$/, '') + '.log.jsonl';
-}
-
 export async function trainCommand(argv: string[]): Promise<void> {
+  if (argv[0] === 'tagger') return trainTaggerCommand(argv.slice(1));
   const { values, positionals } = parseCommand(argv, {
     data: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
     canaries: { type: 'string' }, 'canary-repeats': { type: 'string' }, 'canary-seed': { type: 'string' },
@@ -43,7 +40,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   });
   if (values.help) return console.log(TRAIN_HELP);
   if (positionals[0] !== 'text' || positionals.length > 1) {
-    throw new ConfigError(`engram train needs a task: "engram train text" (got ${positionals.length ? positionals.join(' ') : 'none'}); see --help`);
+    throw new ConfigError(`engram train needs a task: "engram train text" or "engram train tagger" (got ${positionals.length ? positionals.join(' ') : 'none'}); see --help`);
   }
   const out = (values.out as string | undefined) ?? 'model.safetensors';
   const storage = new FileStorage();
@@ -59,33 +56,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   console.error(`dataset ${dataset.name}: ${dataset.examples.length.toLocaleString('en-US')} examples, ` +
     `${(dataset.bytes / 1e6).toFixed(2)} MB, ${dataset.duplicateCount} exact duplicates`);
 
-  const log = logPathFor(out);
-  mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-  if (!values.resume) writeFileSync(log, '');
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130); // a second Ctrl-C: give up waiting for the checkpoint
-    interrupted = true;
-    process.stderr.write('\nCtrl-C: saving a checkpoint after this step (Ctrl-C again to quit without it)\n');
-  };
-  process.on('SIGINT', onSigint);
-  const bar = new ProgressBar('train', train.steps, 'tok');
-  let heldOut = '';
-  try {
-    const outcome = await trainTextModel({
-      dataset, out, model, train, split, storage, resume: Boolean(values.resume), canaries,
-      stopRequested: () => interrupted,
-      onStep: (r) => bar.update(r.step, `loss ${r.loss.toFixed(3)}${heldOut} lr ${r.learningRate.toExponential(1)}`, r.itemsPerSecond),
-      onEval: (r) => {
-        heldOut = ` held-out ${r.heldOutLoss.toFixed(3)}`;
-        appendFileSync(log, JSON.stringify(r) + '\n');
-      },
-    });
-    bar.finish();
-    printSummary(outcome, out, dataset.bytes, log);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  const outcome = await withTrainingUi(out, train.steps, 'tok', Boolean(values.resume), (hooks) =>
+    trainTextModel({ dataset, out, model, train, split, storage, resume: Boolean(values.resume), canaries, ...hooks }));
+  printSummary(outcome, out, dataset.bytes, logPathFor(out));
 }
 
 /** --canaries N[,repeats...] [--canary-repeats 0,1,4,16] [--canary-seed S]; on --resume the checkpoint's. */

@@ -1,0 +1,95 @@
+// The image-to-tags task end to end: image dataset -> split -> tag vocabulary -> CNN tagger -> the one
+// trainer -> weights file, and back to a model that tags an image.
+import { variableOf } from '../engine/index.js';
+import { ConfigError, WeightsFormatError } from '../errors.js';
+import { isHeldOut, type SplitSpec } from '../data/split.js';
+import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
+import type { RgbImage } from '../data/imageFile.js';
+import { TagVocabulary, type TagVocabularyJSON } from '../codecs/tags.js';
+import { Tagger, taggerParamShapes, type TaggerConfig } from '../models/tagger.js';
+import type { TrainConfig } from '../train/config.js';
+import { ImageBatches, type ImageItem } from '../train/imageBatches.js';
+import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
+import { loadModelFile, type ModelRecord } from '../weights/modelFile.js';
+import type { Storage } from '../weights/storage.js';
+import { runTraining, type RunTrainingResult } from './runTraining.js';
+
+export const TAGGER_TASK = 'image-to-tags';
+
+export interface TaggerSettings {
+  readonly channels: readonly number[];
+  /** Tags seen fewer times in training are left out of the vocabulary. */
+  readonly minTagCount: number;
+}
+
+export const TAGGER_SETTINGS_DEFAULTS: TaggerSettings = { channels: [32, 64, 128], minTagCount: 2 };
+
+export interface TaggerTrainRequest {
+  readonly dataset: ImageDataset;
+  readonly out: string;
+  readonly settings: TaggerSettings;
+  readonly train: TrainConfig;
+  readonly split: SplitSpec;
+  readonly storage: Storage;
+  readonly onStep?: (record: StepRecord) => void;
+  readonly onEval?: (record: EvalRecord) => void;
+  readonly stopRequested?: () => boolean;
+}
+
+export async function trainTagger(req: TaggerTrainRequest): Promise<RunTrainingResult & { vocabulary: TagVocabulary; multiLabel: boolean }> {
+  const sides = { train: [] as ImageExample[], heldOut: [] as ImageExample[] };
+  for (const e of req.dataset.examples) (isHeldOut(e.hash, req.split) ? sides.heldOut : sides.train).push(e);
+  // Single-label data (one tag per image, such as digits) trains a softmax; anything else independent sigmoids.
+  const multiLabel = req.dataset.examples.some((e) => e.tags.length !== 1);
+  const vocabulary = TagVocabulary.fromTagLists(sides.train.map((e) => e.tags), multiLabel ? req.settings.minTagCount : 1);
+  if (vocabulary.size < 2) throw new ConfigError(`only ${vocabulary.size} tag(s) occur ${req.settings.minTagCount}+ times in training; a tagger needs at least 2`);
+  const item = (e: ImageExample): ImageItem => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) });
+  const config: TaggerConfig = { imageSize: req.dataset.size, channels: req.settings.channels, numTags: vocabulary.size, multiLabel };
+  const model = Tagger.init(config, req.train.seed);
+  const data = new ImageBatches(sides.train.map(item), sides.heldOut.map(item), req.train.batchSize);
+  const recordOf = (state: TrainState, r: EvalRecord | undefined, withState: boolean): ModelRecord => ({
+    kind: model.kind, task: TAGGER_TASK, modelConfig: { ...config, minTagCount: req.settings.minTagCount }, trainConfig: req.train,
+    vocabulary: vocabulary.toJSON(), params: state.params, trainState: withState ? state : undefined,
+    provenance: {
+      dataset: {
+        name: req.dataset.name, version: req.dataset.version, fingerprint: req.dataset.fingerprint, examples: req.dataset.examples.length,
+        bytes: req.dataset.examples.length * req.dataset.size * req.dataset.size * 3, duplicateCount: req.dataset.duplicateCount,
+      },
+      split: { ...req.split, trainExamples: sides.train.length, heldOutExamples: sides.heldOut.length },
+      steps: state.step, trainLoss: r?.trainLoss ?? NaN, heldOutLoss: r?.heldOutLoss ?? NaN, engramVersion: '',
+    },
+  });
+  try {
+    const result = await runTraining({ model, data, train: req.train, storage: req.storage, out: req.out, recordOf, onStep: req.onStep, onEval: req.onEval, stopRequested: req.stopRequested });
+    return { ...result, vocabulary, multiLabel };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface LoadedTagger {
+  readonly model: Tagger;
+  readonly vocabulary: TagVocabulary;
+  readonly record: ModelRecord;
+}
+
+export async function loadTagger(storage: Storage, location: string): Promise<LoadedTagger> {
+  const record = await loadModelFile(storage, location, { kind: 'tagger', task: TAGGER_TASK });
+  const vocabulary = TagVocabulary.fromJSON(record.vocabulary as TagVocabularyJSON);
+  const config = record.modelConfig as unknown as TaggerConfig;
+  if (config.numTags !== vocabulary.size) throw new WeightsFormatError(`${location}: ${vocabulary.size} tags in the vocabulary, ${config.numTags} outputs in the model`);
+  const params = new Map();
+  for (const [name, shape] of taggerParamShapes(config)) {
+    const a = record.params.get(name);
+    if (!a || JSON.stringify(a.shape) !== JSON.stringify(shape)) throw new WeightsFormatError(`${location}: parameter ${name} is missing or mis-shaped`);
+    params.set(name, variableOf(a.data, shape, false));
+  }
+  return { model: new Tagger(config, params), vocabulary, record };
+}
+
+/** The most probable tags of one image (already at the model's size), highest first. */
+export function tagImage(loaded: LoadedTagger, image: RgbImage, top = 5): { tag: string; probability: number }[] {
+  const probs = loaded.model.predict(image.pixels, 1);
+  return [...probs].map((probability, i) => ({ tag: loaded.vocabulary.tags[i], probability }))
+    .sort((a, b) => b.probability - a.probability).slice(0, top);
+}
