@@ -1,0 +1,118 @@
+// Nearest training images of generated (or held-out) images, exact and batched: squared distances come from
+// |q|^2 + |x|^2 - 2 q.x with one matrix product per chunk, not a loop over pairs. Two distances:
+// - normalised L2: ||a - b|| / sqrt(d), the root mean squared pixel difference;
+// - tiled L2 (Carlini et al. 2023, "Extracting Training Data from Diffusion Models"): the image is cut into
+//   a 4x4 grid of tiles and the distance is the largest tile's normalised L2, so a copy with one region
+//   changed still counts as far, and a copy cannot hide behind a matching background.
+// And Carlini's ratio rule: a generation is a near-copy of training image x when d(g, x) divided by alpha
+// times the mean distance from x to its 50 nearest training neighbours is below 1 (alpha = 0.5).
+import { tf, ops } from '../engine/index.js';
+
+export type Distance = 'l2' | 'tiled-l2';
+
+export interface Neighbours {
+  /** [queries][k]: indices into the training set, nearest first. */
+  readonly indices: number[][];
+  readonly distances: number[][];
+}
+
+const GRID = 4;
+
+/** Normalised L2 between two images of equal size ([h, w, 3] in [0, 1]). */
+export function normalisedL2(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+  return Math.sqrt(sum / a.length);
+}
+
+/** Tiled L2 of two size x size images: the largest normalised L2 over a 4x4 grid of tiles. */
+export function tiledL2(a: Float32Array, b: Float32Array, size: number): number {
+  return Math.max(...tiles(size).map((idx) => normalisedL2(gather(a, idx), gather(b, idx))));
+}
+
+/** Pixel-channel indices of each tile, row-major tiles. */
+function tiles(size: number): Int32Array[] {
+  const t = size / GRID;
+  const out: Int32Array[] = [];
+  for (let ty = 0; ty < GRID; ty++) {
+    for (let tx = 0; tx < GRID; tx++) {
+      const idx: number[] = [];
+      for (let y = ty * t; y < (ty + 1) * t; y++) for (let x = tx * t; x < (tx + 1) * t; x++) for (let c = 0; c < 3; c++) idx.push(3 * (y * size + x) + c);
+      out.push(Int32Array.from(idx));
+    }
+  }
+  return out;
+}
+
+function gather(v: Float32Array, idx: Int32Array): Float32Array {
+  return Float32Array.from(idx, (i) => v[i]);
+}
+
+/** Rows of images [n, d] rearranged so each tile's values are contiguous: [n, tiles * tileDim]. */
+function byTiles(images: readonly Float32Array[], size: number): { rows: Float32Array; tileDim: number } {
+  const idx = tiles(size);
+  const tileDim = idx[0].length;
+  const rows = new Float32Array(images.length * images[0].length);
+  images.forEach((img, r) => idx.forEach((tile, t) => tile.forEach((p, j) => (rows[r * img.length + t * tileDim + j] = img[p]))));
+  return { rows, tileDim };
+}
+
+/**
+ * The k nearest training images of each query, exact. The training side of each block (a tile, or the whole
+ * image) is transposed and its squared norms computed once; queries go through in chunks so the distance
+ * matrix never exceeds chunk x train entries.
+ */
+export function nearestNeighbours(queries: readonly Float32Array[], train: readonly Float32Array[], size: number, distance: Distance, k: number, chunk = 256): Neighbours {
+  const d = train[0].length;
+  const layout = distance === 'tiled-l2' ? byTiles(train, size) : { rows: concat(train), tileDim: d };
+  const blockCount = d / layout.tileDim;
+  const blocks = tf.tidy(() => {
+    const x = tf.tensor2d(layout.rows, [train.length, d]);
+    return Array.from({ length: blockCount }, (_, b) => {
+      const xb = tf.slice(x, [0, b * layout.tileDim], [-1, layout.tileDim]);
+      return { xT: tf.transpose(xb) as tf.Tensor2D, xx: tf.reshape(tf.sum(tf.square(xb), 1), [1, -1]) as tf.Tensor2D }; // [dim, m], [1, m]
+    });
+  });
+  const indices: number[][] = [];
+  const distances: number[][] = [];
+  for (let start = 0; start < queries.length; start += chunk) {
+    const part = queries.slice(start, start + chunk);
+    const qRows = distance === 'tiled-l2' ? byTiles(part, size).rows : concat(part);
+    const { values, idx } = tf.tidy(() => {
+      const q = tf.tensor2d(qRows, [part.length, d]);
+      let worst: tf.Tensor2D | undefined;
+      blocks.forEach(({ xT, xx }, b) => {
+        const qb = tf.slice(q, [0, b * layout.tileDim], [-1, layout.tileDim]);
+        const qq = tf.sum(tf.square(qb), 1, true); // [n, 1]
+        // Mean squared difference over the block: (|q|^2 + |x|^2 - 2 q.x) / dim, clamped at 0 against rounding.
+        const dist = tf.div(tf.relu(tf.sub(tf.add(qq, xx), tf.mul(ops.matMul(qb, xT), 2))), layout.tileDim) as tf.Tensor2D;
+        worst = worst ? (tf.maximum(worst, dist) as tf.Tensor2D) : dist;
+      });
+      const nearest = tf.topk(tf.neg(worst!), Math.min(k, train.length));
+      return { values: tf.sqrt(tf.neg(nearest.values)), idx: nearest.indices };
+    });
+    indices.push(...(idx.arraySync() as number[][]));
+    distances.push(...(values.arraySync() as number[][]));
+    tf.dispose([values, idx]);
+  }
+  tf.dispose(blocks.flatMap((b) => [b.xT, b.xx]));
+  return { indices, distances };
+}
+
+function concat(images: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(images.length * images[0].length);
+  images.forEach((img, i) => out.set(img, i * img.length));
+  return out;
+}
+
+/** For each training image, the mean distance to its `neighbours` nearest other training images. */
+export function meanNeighbourDistance(train: readonly Float32Array[], size: number, distance: Distance, neighbours = 50): number[] {
+  const near = nearestNeighbours(train, train, size, distance, neighbours + 1);
+  // The nearest is the image itself (distance 0); duplicates of it count as neighbours, as they should.
+  return near.distances.map((row) => row.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, row.length - 1));
+}
+
+/** Carlini's ratio rule: a near-copy when d / (alpha * mean neighbour distance of that training image) < 1. */
+export function isNearCopy(distanceToNearest: number, meanNeighbourDistanceOfIt: number, alpha = 0.5): boolean {
+  return distanceToNearest / (alpha * meanNeighbourDistanceOfIt) < 1;
+}
