@@ -112,14 +112,14 @@ test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
   assertCleanError(engram('sample', 'plain.safetensors'), /not an engram model/);
   assertCleanError(engram('sample', 'unet.safetensors'), /holds a unet model .* needs a gpt model/);
   assertCleanError(engram('inspect', 'truncated.safetensors'), /truncated/);
-  assertCleanError(engram('audit', 'unet.safetensors'), /supports text models so far/);
+  assertCleanError(engram('audit', 'unet.safetensors'), /supports text models and taggers so far/);
   assertCleanError(engram('train', 'text', '--data', 'small.txt', '--out', 'fresh.safetensors', '--resume'), /no checkpoint beside fresh.safetensors/);
   const unknown = engram('frobnicate');
   assert.equal(unknown.code, 2);
 });
 
 test('train tagger on MNIST -> tag a PNG; kinds are not mixed up', () => {
-  const train = engram('train', 'tagger', '--data', 'mnist', '--per-digit', '30', '--steps', '6', '--eval-every', '3',
+  const train = engram('train', 'tagger', '--data', 'mnist:30', '--steps', '6', '--eval-every', '3',
     '--image-size', '16', '--channels', '4,8', '--out', 'tagger.safetensors');
   assert.equal(train.code, 0, train.stderr);
   assert.match(train.stdout, /10 tags \(single-label\)/);
@@ -129,6 +129,13 @@ test('train tagger on MNIST -> tag a PNG; kinds are not mixed up', () => {
   assert.match(tagged.stdout, /^digit.png: \d \d+\.\d%, \d \d+\.\d%, \d \d+\.\d%$/m);
   const probabilities = [...tagged.stdout.matchAll(/(\d+\.\d)%/g)].map((m) => Number(m[1]));
   assert.ok(probabilities[0] >= probabilities[1] && probabilities[1] >= probabilities[2]);
+  const audit = engram('audit', 'tagger.safetensors', '--examples', '40', '--out', 'tagger-audit');
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.match(audit.stdout, /membership attack using that loss reaches AUC/);
+  const report = JSON.parse(readFileSync(at('tagger-audit/audit.json'), 'utf8'));
+  assert.equal(report.membership.members, 40);
+  assert.equal(report.memorised[0].pixels, undefined, 'raw pixels stay out of the JSON');
+  assert.match(readFileSync(at('tagger-audit/report.html'), 'utf8'), /<img src="data:image\/png;base64,/);
   writeFileSync(at('notes.png'), 'not a picture');
   assertCleanError(engram('tag', 'tagger.safetensors', 'notes.png'), /not a PNG or JPEG/);
   assertCleanError(engram('sample', 'tagger.safetensors'), /holds a tagger model .* needs a gpt model/);

@@ -8,6 +8,10 @@ import { loadTextDataset } from '../data/index.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS, type TextAuditSettings } from '../audit/textAudit.js';
 import { renderTextAuditHtml } from '../report/html.js';
 import { loadTextModel, TEXT_TASK } from '../tasks/text.js';
+import { loadTagger, TAGGER_TASK } from '../tasks/tagger.js';
+import { runTaggerAudit } from '../audit/taggerAudit.js';
+import { renderTaggerAuditHtml } from '../report/taggerHtml.js';
+import { loadImageDataset } from '../data/images.js';
 import { loadModelFile } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
@@ -16,12 +20,13 @@ import { ProgressBar } from './progress.js';
 export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--examples N] [--prefix-lengths 8,16,32] [--suffix-length N]
                          [--temperatures 0,0.7,1,1.3] [--samples G] [--max-tokens M] [--seed S]
 
-Measures what a text model remembers of its training data, each figure beside the same figure on held-out
+Measures what a text model (or an image tagger) remembers of its training data, each figure beside the same figure on held-out
 examples: capacity (bits in the weights vs bits in the data), verbatim extraction (Carlini et al. 2022),
 loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR), and regurgitation in free generation
 (longest verbatim run shared with the training set, via a suffix array). Rebuilds the train/held-out
 split from the weights file's provenance; refuses a dataset whose fingerprint does not match.
   --data SPEC          the training dataset (default: the one named in the weights file, if built in)
+For a tagger: membership inference on its per-image loss and a gallery of the training images it fits best.
   --out DIR            where audit.json and report.html go (default: audit/ beside MODEL)
   --examples N         examples audited from each side (default ${TEXT_AUDIT_DEFAULTS.examples})
   --prefix-lengths L   prompt lengths k for extraction (default ${TEXT_AUDIT_DEFAULTS.prefixLengths.join(',')})
@@ -31,6 +36,30 @@ split from the weights file's provenance; refuses a dataset whose fingerprint do
   --max-tokens M       longest generated text (default ${TEXT_AUDIT_DEFAULTS.maxTokens})
   --canary-seed S      for models trained with --canaries: the seed used in training (default ${TEXT_AUDIT_DEFAULTS.canarySeed})
   --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})`;
+
+async function auditTagger(file: string, values: Record<string, string | boolean | undefined>): Promise<void> {
+  const loaded = await loadTagger(new FileStorage(), file);
+  const trainedOn = loaded.record.provenance.dataset.name;
+  const spec = (values.data as string | undefined) ?? (trainedOn.startsWith('folder:') ? undefined : trainedOn);
+  if (!spec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that folder with --data so the audit can rebuild the split`);
+  const dataset = loadImageDataset(spec, { size: loaded.model.config.imageSize, onBadFile: 'skip' });
+  const report = runTaggerAudit({
+    ...loaded, file, fileSha256: fileFacts(file).fileSha256, dataset,
+    settings: { examples: numberFlag(values, 'examples', TEXT_AUDIT_DEFAULTS.examples), seed: numberFlag(values, 'seed', 0) },
+  });
+  loaded.model.dispose();
+  writeReport(file, values, report, renderTaggerAuditHtml(report));
+}
+
+/** Writes audit.json (without raw pixels) and report.html, and prints the verdict. */
+function writeReport(file: string, values: Record<string, string | boolean | undefined>, report: { verdict: string }, html: string): void {
+  const out = (values.out as string | undefined) ?? path.join(path.dirname(file), 'audit');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, (key, value) => (key === 'pixels' ? undefined : value), 2));
+  writeFileSync(path.join(out, 'report.html'), html);
+  console.log(report.verdict);
+  console.log(`wrote ${path.join(out, 'audit.json')} and ${path.join(out, 'report.html')}`);
+}
 
 function fileFacts(file: string): { fileBytes: number; fileSha256: string } {
   const bytes = readFileSync(file);
@@ -52,7 +81,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const file = positionals[0];
   const storage = new FileStorage();
   const record = await loadModelFile(storage, file);
-  if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text models so far; ${file} is a ${record.kind} model for ${record.task}`);
+  if (record.task === TAGGER_TASK) return auditTagger(file, values);
+  if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text models and taggers so far; ${file} is a ${record.kind} model for ${record.task}`);
   const trainedOn = record.provenance.dataset.name;
   const dataSpec = (values.data as string | undefined) ?? (trainedOn.startsWith('wordnet') ? trainedOn : undefined);
   if (!dataSpec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that file with --data so the audit can rebuild the split`);
@@ -85,10 +115,5 @@ export async function auditCommand(argv: string[]): Promise<void> {
     },
   });
   loaded.model.dispose();
-  const out = (values.out as string | undefined) ?? path.join(path.dirname(file), 'audit');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, null, 2));
-  writeFileSync(path.join(out, 'report.html'), renderTextAuditHtml(report));
-  console.log(report.verdict);
-  console.log(`wrote ${path.join(out, 'audit.json')} and ${path.join(out, 'report.html')}`);
+  writeReport(file, values, report, renderTextAuditHtml(report));
 }

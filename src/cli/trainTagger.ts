@@ -15,18 +15,18 @@ const TAGGER_TRAIN_DEFAULTS = { ...TRAIN_DEFAULTS, steps: 500, batchSize: 32, le
 export const TRAIN_TAGGER_HELP = `usage: engram train tagger [--data mnist|emoji|emoji+skin-tones|DIR] [--steps N] [--out tagger.safetensors] [flags]
 
 Trains a CNN that tags images: one label per image for MNIST digits (softmax), several for emoji (sigmoids).
-  --data SPEC          mnist (default), emoji, emoji+skin-tones, or a folder with tags.tsv ("file.png<TAB>tag, tag")
+  --data SPEC          mnist (default; mnist:N for N images per digit), emoji, emoji+skin-tones, or a folder
+                       with tags.tsv ("file.png<TAB>tag, tag")
   --image-size N       images are resized to N x N (default 32; divisible by 2^blocks)
   --channels 32,64,128 output channels of the convolution blocks
   --min-tag-count N    tags seen fewer times in training are dropped (default ${TAGGER_SETTINGS_DEFAULTS.minTagCount})
   --skip-bad-files     in a folder, skip unreadable images (counted) instead of stopping
-  --per-digit N        MNIST: use only N images of each digit
 train:  ${Object.entries(TAGGER_TRAIN_DEFAULTS).map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v}`).join('  ')}`;
 
 export async function trainTaggerCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
     data: { type: 'string' }, out: { type: 'string' }, 'image-size': { type: 'string' }, channels: { type: 'string' },
-    'min-tag-count': { type: 'string' }, 'skip-bad-files': { type: 'boolean' }, 'per-digit': { type: 'string' },
+    'min-tag-count': { type: 'string' }, 'skip-bad-files': { type: 'boolean' },
     ...configFlags(TRAIN_DEFAULTS), ...configFlags(SPLIT_DEFAULTS),
   });
   if (values.help) return console.log(TRAIN_TAGGER_HELP);
@@ -39,9 +39,7 @@ export async function trainTaggerCommand(argv: string[]): Promise<void> {
   if (channels.some((c) => !Number.isInteger(c) || c < 1)) throw new ConfigError(`--channels must be positive integers, got ${values.channels}`);
   if (!Number.isInteger(size) || size % 2 ** channels.length !== 0) throw new ConfigError(`--image-size ${size} must be divisible by 2^${channels.length} (one halving per block)`);
   const out = (values.out as string | undefined) ?? 'tagger.safetensors';
-  const dataset = loadImageDataset((values.data as string | undefined) ?? 'mnist', {
-    size, onBadFile: values['skip-bad-files'] ? 'skip' : 'stop', perDigit: values['per-digit'] ? numberFlag(values, 'per-digit', 0) : undefined,
-  });
+  const dataset = loadImageDataset((values.data as string | undefined) ?? 'mnist', { size, onBadFile: values['skip-bad-files'] ? 'skip' : 'stop' });
   const skipped = 'skipped' in dataset ? ` (${(dataset as { skipped: unknown[] }).skipped.length} unreadable files skipped)` : '';
   console.error(`dataset ${dataset.name}: ${dataset.examples.length} images at ${size}x${size}, ${dataset.nearDuplicateGroups} near-duplicate groups${skipped}`);
   const outcome = await withTrainingUi(out, train.steps, 'img', false, (hooks) => trainTagger({

@@ -1,11 +1,14 @@
-// Resolves an image --data argument: "mnist", "emoji", "emoji+skin-tones", or a folder with tags.tsv.
+// Resolves an image --data argument: "mnist" (or "mnist:N", N images per digit), "emoji", "emoji+skin-tones",
+// or a folder with tags.tsv. The dataset's name is the spec, so an audit can load the same data again.
 import { loadEmoji } from './emoji.js';
 import type { ImageDataset } from './imageDataset.js';
 import { loadImageFolder, type FolderOptions } from './imageFolder.js';
 import { loadMnist } from './mnist.js';
 
-export function loadImageDataset(spec: string, options: { size: number; onBadFile?: FolderOptions['onBadFile']; perDigit?: number }): ImageDataset {
-  if (spec === 'mnist') return loadMnist({ size: options.size, perDigit: options.perDigit });
+export function loadImageDataset(spec: string, options: { size: number; onBadFile?: FolderOptions['onBadFile'] }): ImageDataset {
+  if (spec === 'mnist') return loadMnist({ size: options.size });
+  const perDigit = /^mnist:(\d+)$/.exec(spec);
+  if (perDigit) return loadMnist({ size: options.size, perDigit: Number(perDigit[1]) });
   if (spec === 'emoji') return loadEmoji({ size: options.size });
   if (spec === 'emoji+skin-tones') return loadEmoji({ size: options.size, skinTones: true });
   return loadImageFolder(spec, options);

@@ -25,5 +25,5 @@ export function loadMnist(options: { size?: number; perDigit?: number } = {}): I
       examples.push(imageExample([String(digit)], image, `${digit}/${i}`, `${digit}/${i}`));
     }
   }
-  return makeImageDataset('mnist', version, size, examples);
+  return makeImageDataset(options.perDigit === undefined ? 'mnist' : `mnist:${options.perDigit}`, version, size, examples);
 }

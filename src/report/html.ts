@@ -3,22 +3,24 @@
 import type { TextAuditReport } from '../audit/textAudit.js';
 import type { ExtractionCount } from '../audit/extraction.js';
 import type { Interval } from '../audit/stats.js';
+import type { MembershipResult } from '../audit/membership.js';
+import { page } from './page.js';
 import { escapeHtml, histogram, lineChart } from './svg.js';
 
-const MEMBER = '#c0392b';
-const HELD_OUT = '#2471a3';
+export const MEMBER = '#c0392b';
+export const HELD_OUT = '#2471a3';
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const interval = (i: Interval, f: (x: number) => string = (x) => x.toFixed(3)) => `${f(i.estimate)} <small>(${f(i.low)} to ${f(i.high)})</small>`;
+export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+export const interval = (i: Interval, f: (x: number) => string = (x) => x.toFixed(3)) => `${f(i.estimate)} <small>(${f(i.low)} to ${f(i.high)})</small>`;
 const mb = (bits: number) => `${(bits / 8e6).toFixed(2)} MB`;
 const rate = (c: ExtractionCount) => `${interval(c.rate, pct)} <small>${c.extracted}/${c.eligible}</small>`;
 
-function rocChart(r: TextAuditReport): string {
-  // Log-log axes show the low-FPR regime, where a membership attack is actually dangerous.
-  const floor = 1 / Math.max(r.membership.heldOut, 1) / 2;
-  const pts = r.membership.roc.map((p) => [Math.max(p.fpr, floor), Math.max(p.tpr, floor)] as const);
+/** ROC of a membership attack on log-log axes: they show the low-FPR regime, where an attack is dangerous. */
+export function rocChart(m: MembershipResult): string {
+  const floor = 1 / Math.max(m.heldOut, 1) / 2;
+  const pts = m.roc.map((p) => [Math.max(p.fpr, floor), Math.max(p.tpr, floor)] as const);
   return lineChart([
-    { name: `loss attack (AUC ${r.membership.auc.estimate.toFixed(3)})`, color: MEMBER, points: pts },
+    { name: `loss attack (AUC ${m.auc.estimate.toFixed(3)})`, color: MEMBER, points: pts },
     { name: 'chance', color: '#888', points: [[floor, floor], [1, 1]], dashed: true },
   ], { title: 'Membership inference ROC', xLabel: 'false positive rate', yLabel: 'true positive rate', xLog: true, yLog: true, xRange: [floor, 1], yRange: [floor, 1] });
 }
@@ -95,21 +97,12 @@ export function renderTextAuditHtml(r: TextAuditReport): string {
     ? r.extraction.examples.map((e) => `<tr><td><code>${escapeHtml(e.prompt)}</code></td><td><code>${escapeHtml(e.continuation)}</code></td><td>${e.occurrences}</td></tr>`).join('')
     : '<tr><td colspan="3">none: no training example was reproduced verbatim</td></tr>';
   const c = r.capacity;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>engram audit: ${escapeHtml(r.model.file)}</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-.verdict{font-size:1.1em;background:#f6f6f0;border-left:4px solid #555;padding:.8em 1em}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #ddd;background:#fff}
-.chart text{font-size:11px;fill:#333}.chart .title{font-size:13px;font-weight:600}.chart .grid{stroke:#eee}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-small{color:#666}code{white-space:pre-wrap}
-</style></head><body>
-<h1>What does <code>${escapeHtml(r.model.file)}</code> remember?</h1>
+  return page(`engram audit: ${r.model.file}`, `<h1>What does <code>${escapeHtml(r.model.file)}</code> remember?</h1>
 <p class="verdict">${escapeHtml(r.verdict)}</p>
 <p><small>${escapeHtml(r.model.kind)} model for ${escapeHtml(r.model.task)}${r.model.sha256 ? ` (sha256 ${r.model.sha256.slice(0, 16)})` : ''}, ${c.parameters.toLocaleString('en-US')} parameters, ${r.model.steps} training steps;
 dataset ${escapeHtml(r.dataset.name)} ${escapeHtml(r.dataset.version)} (fingerprint ${r.dataset.fingerprint.slice(0, 16)}): ${r.dataset.members.toLocaleString('en-US')} training and ${r.dataset.heldOut.toLocaleString('en-US')} held-out examples, ${r.dataset.duplicateCount} exact duplicates.
 Audited ${r.membership.members} training and ${r.membership.heldOut} held-out examples, seed ${r.settings.seed}. engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
-<div class="charts">${rocChart(r)}${extractionChart(r)}${lossChart(r)}${longestMatchChart(r)}</div>
+<div class="charts">${rocChart(r.membership)}${extractionChart(r)}${lossChart(r)}${longestMatchChart(r)}</div>
 <h2>Verbatim extraction</h2>
 <p>Prompted with the first k characters of an example (counting the separators), does greedy decoding write its next ${r.extraction.suffixLength} characters exactly? (Carlini et al. 2022)</p>
 <table><tr><th>k</th><th>training examples</th><th>held-out examples</th><th>training, by occurrences in the dataset</th></tr>${rows}</table>
@@ -129,6 +122,5 @@ ${exposureSection(r)}
 <tr><th>training set under the model's own code</th><td>${mb(c.trainBits.modelCodeLength)} (outputs given inputs)</td></tr>
 <tr><th>most that could be stored verbatim</th><td>${pct(c.maxVerbatimFraction)}</td></tr></table>
 <h2>Extracted training examples</h2>
-<table><tr><th>prompt</th><th>continuation written by the model, identical to the training example</th><th>occurrences</th></tr>${cases}</table>
-</body></html>`;
+<table><tr><th>prompt</th><th>continuation written by the model, identical to the training example</th><th>occurrences</th></tr>${cases}</table>`);
 }

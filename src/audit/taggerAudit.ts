@@ -1,0 +1,84 @@
+// The audit of an image tagger: the loss-threshold membership attack on its per-image loss (training images
+// vs held-out ones), and the training images it has most plainly memorised: those it fits better than
+// nearly every held-out image (the largest train / held-out gap).
+import { Rng } from '../engine/index.js';
+import { DatasetError } from '../errors.js';
+import { isHeldOut } from '../data/split.js';
+import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
+import type { TagVocabulary } from '../codecs/tags.js';
+import type { Tagger } from '../models/tagger.js';
+import { stackImages } from '../train/imageBatches.js';
+import type { ModelRecord } from '../weights/modelFile.js';
+import { ENGRAM_VERSION } from '../version.js';
+import { lossThresholdAttack, type MembershipResult } from './membership.js';
+
+export interface TaggerAuditSettings {
+  readonly examples: number;
+  readonly seed: number;
+}
+
+export interface MemorisedImage {
+  readonly source: string;
+  readonly tags: readonly string[];
+  readonly loss: number;
+  /** Share of held-out images with a lower loss than this training image. */
+  readonly heldOutBelow: number;
+  readonly pixels: Float32Array;
+}
+
+export interface TaggerAuditReport {
+  readonly engramVersion: string;
+  readonly settings: TaggerAuditSettings;
+  readonly model: { readonly file: string; readonly sha256?: string; readonly kind: string; readonly task: string; readonly config: Record<string, unknown>; readonly steps: number };
+  readonly dataset: { readonly name: string; readonly version: string; readonly fingerprint: string; readonly examples: number; readonly size: number };
+  readonly membership: MembershipResult;
+  readonly memorised: readonly MemorisedImage[];
+  readonly verdict: string;
+}
+
+function losses(model: Tagger, vocabulary: TagVocabulary, examples: readonly ImageExample[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < examples.length; i += 64) {
+    const batch = stackImages(examples.slice(i, i + 64).map((e) => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) })));
+    const l = model.exampleLosses(batch);
+    out.push(...l.dataSync());
+    l.dispose();
+  }
+  return out;
+}
+
+export function runTaggerAudit(input: {
+  model: Tagger; vocabulary: TagVocabulary; record: ModelRecord; file: string; fileSha256?: string; dataset: ImageDataset; settings: TaggerAuditSettings;
+}): TaggerAuditReport {
+  const { model, vocabulary, record, dataset, settings } = input;
+  const trained = record.provenance.dataset;
+  if (trained.fingerprint !== dataset.fingerprint) {
+    throw new DatasetError(`dataset ${dataset.name} (fingerprint ${dataset.fingerprint.slice(0, 12)}) is not the one ${input.file} was trained on: ${trained.name} (fingerprint ${trained.fingerprint.slice(0, 12)})`);
+  }
+  const rng = new Rng(settings.seed);
+  const side = (held: boolean) => rng.shuffle(dataset.examples.filter((e) => isHeldOut(e.hash, record.provenance.split) === held)).slice(0, settings.examples);
+  const members = side(false);
+  const heldOut = side(true);
+  if (members.length === 0 || heldOut.length === 0) throw new DatasetError(`nothing to compare: ${members.length} training and ${heldOut.length} held-out images`);
+  const memberLosses = losses(model, vocabulary, members);
+  const heldOutLosses = losses(model, vocabulary, heldOut);
+  const membership = lossThresholdAttack(memberLosses, heldOutLosses, settings.seed);
+  const sortedHeldOut = [...heldOutLosses].sort((a, b) => a - b);
+  const below = (loss: number) => sortedHeldOut.filter((h) => h < loss).length / sortedHeldOut.length;
+  const memorised = members.map((e, i) => ({ source: e.source, tags: e.tags, loss: memberLosses[i], heldOutBelow: below(memberLosses[i]), pixels: e.image.pixels }))
+    .sort((a, b) => a.loss - b.loss).slice(0, 24);
+  const report = {
+    engramVersion: ENGRAM_VERSION, settings,
+    model: { file: input.file, sha256: input.fileSha256, kind: record.kind, task: record.task, config: record.modelConfig, steps: record.provenance.steps },
+    dataset: { name: dataset.name, version: dataset.version, fingerprint: dataset.fingerprint, examples: dataset.examples.length, size: dataset.size },
+    membership, memorised,
+  };
+  const tpr1 = membership.tprAtFpr.find((t) => t.fpr === 0.01)?.tpr.estimate ?? 0;
+  const beyond = memorised.filter((m) => m.heldOutBelow === 0).length;
+  const verdict = `The tagger's loss is ${membership.memberLoss.toFixed(3)} on training images against ${membership.heldOutLoss.toFixed(3)} on held-out ones; ` +
+    `a membership attack using that loss reaches AUC ${membership.auc.estimate.toFixed(3)} (${membership.auc.low.toFixed(3)}-${membership.auc.high.toFixed(3)}; 0.5 is guessing) ` +
+    `and finds ${(100 * tpr1).toFixed(1)}% of training images at a 1% false-positive rate. ` +
+    `${beyond} of the ${memorised.length} best-fit training images are fit better than every held-out image. ` +
+    (membership.auc.low > 0.55 ? 'Verdict: the tagger has memorised part of its training images.' : 'Verdict: no sign that the tagger treats its training images differently from unseen ones.');
+  return { ...report, verdict };
+}

@@ -1,0 +1,14 @@
+// The frame every engram report shares: one self-contained HTML page, its style inline, no scripts.
+import { escapeHtml } from './svg.js';
+
+const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+.verdict{font-size:1.1em;background:#f6f6f0;border-left:4px solid #555;padding:.8em 1em}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #ddd;background:#fff}
+.chart text{font-size:11px;fill:#333}.chart .title{font-size:13px;font-weight:600}.chart .grid{stroke:#eee}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+small{color:#666}code{white-space:pre-wrap}.gallery{display:flex;flex-wrap:wrap;gap:10px}
+.gallery figure{margin:0;width:120px;font-size:12px}.gallery img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc}`;
+
+export function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>\n${body}\n</body></html>`;
+}
