@@ -1,6 +1,5 @@
 // The image-to-tags task end to end: image dataset -> split -> tag vocabulary -> CNN tagger -> the one
 // trainer -> weights file, and back to a model that tags an image.
-import { variableOf } from '../engine/index.js';
 import { ConfigError, WeightsFormatError } from '../errors.js';
 import { isHeldOut, type SplitSpec } from '../data/split.js';
 import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
@@ -10,7 +9,7 @@ import { Tagger, taggerParamShapes, type TaggerConfig } from '../models/tagger.j
 import type { TrainConfig } from '../train/config.js';
 import { ImageBatches, type ImageItem } from '../train/imageBatches.js';
 import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
-import { loadModelFile, type ModelRecord } from '../weights/modelFile.js';
+import { loadModelFile, paramsFromRecord, type ModelRecord } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
 import { runTraining, type RunTrainingResult } from './runTraining.js';
 
@@ -78,12 +77,7 @@ export async function loadTagger(storage: Storage, location: string): Promise<Lo
   const vocabulary = TagVocabulary.fromJSON(record.vocabulary as TagVocabularyJSON);
   const config = record.modelConfig as unknown as TaggerConfig;
   if (config.numTags !== vocabulary.size) throw new WeightsFormatError(`${location}: ${vocabulary.size} tags in the vocabulary, ${config.numTags} outputs in the model`);
-  const params = new Map();
-  for (const [name, shape] of taggerParamShapes(config)) {
-    const a = record.params.get(name);
-    if (!a || JSON.stringify(a.shape) !== JSON.stringify(shape)) throw new WeightsFormatError(`${location}: parameter ${name} is missing or mis-shaped`);
-    params.set(name, variableOf(a.data, shape, false));
-  }
+  const params = paramsFromRecord(record, taggerParamShapes(config), location);
   return { model: new Tagger(config, params), vocabulary, record };
 }
 

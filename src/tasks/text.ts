@@ -11,9 +11,8 @@ import { TextBatches } from '../train/textBatches.js';
 import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
 import { checkpointPathFor, runTraining, type RunTrainingResult } from './runTraining.js';
 import type { TrainConfig } from '../train/config.js';
-import { loadModelFile, type ModelRecord, type Provenance } from '../weights/modelFile.js';
+import { loadModelFile, paramsFromRecord, type ModelRecord, type Provenance } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
-import { tf, variableOf } from '../engine/index.js';
 import { generateTokens, type GenerateOptions } from '../sample/generateText.js';
 
 export const TEXT_TASK = 'text';
@@ -119,15 +118,7 @@ export async function loadTextModel(storage: Storage, location: string): Promise
   const tokenizer = CharTokenizer.fromJSON(record.vocabulary as CharVocabulary);
   const config = { ...GPT_DEFAULTS, ...record.modelConfig } as GptConfig;
   if (config.vocabSize !== tokenizer.size) throw new WeightsFormatError(`${location}: vocabulary has ${tokenizer.size} symbols but the model ${config.vocabSize}`);
-  const params = new Map<string, tf.Variable>();
-  for (const [name, shape] of gptParamShapes(config)) {
-    const a = record.params.get(name);
-    if (!a || JSON.stringify(a.shape) !== JSON.stringify(shape)) {
-      tf.dispose([...params.values()]);
-      throw new WeightsFormatError(`${location}: parameter ${name} is ${a ? JSON.stringify(a.shape) : 'missing'}, the config needs ${JSON.stringify(shape)}`);
-    }
-    params.set(name, variableOf(a.data, shape, false));
-  }
+  const params = paramsFromRecord(record, gptParamShapes(config), location);
   return { model: new Gpt(config, params), tokenizer, record };
 }
 
