@@ -12,7 +12,7 @@ import { capacity, type CapacityResult } from './capacity.js';
 import { exampleLosses } from './exampleLoss.js';
 import { extractionSweep, type ExtractionResult } from './extraction.js';
 import { lossThresholdAttack, type MembershipResult } from './membership.js';
-import { regurgitation, type RegurgitationResult } from './regurgitation.js';
+import { exampleText, regurgitation, type RegurgitationResult } from './regurgitation.js';
 import { canaryExposure, type ExposureResult } from './exposure.js';
 
 export interface TextAuditSettings {
@@ -88,7 +88,7 @@ export function runTextAudit(input: {
     (done, total) => input.progress?.('canary exposure', done, total));
 
   const parameters = [...record.params.values()].reduce((s, a) => s + a.data.length, 0);
-  const trainText = split.train.map((e) => `${e.input}\t${e.output}\n`).join('');
+  const trainText = split.train.map(exampleText).join('');
   const scoredTokens = split.train.reduce((s, e) => s + [...e.output].length + 1, 0);
   const cap = capacity({ parameters, weightsFileBytes: input.fileBytes, trainText, trainExamples: split.train.length, memberNatsPerToken: membership.memberLosses, scoredTokens });
 

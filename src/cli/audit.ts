@@ -1,18 +1,18 @@
 // engram audit MODEL: did the model learn patterns or copy its training data? Writes audit.json (every
 // number with its interval and the settings) and report.html (verdict, charts, worst cases).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DatasetError } from '../errors.js';
 import { loadTextDataset } from '../data/index.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS, type TextAuditSettings } from '../audit/textAudit.js';
 import { renderTextAuditHtml } from '../report/html.js';
-import { loadTextModel, TEXT_TASK } from '../tasks/text.js';
-import { loadTagger, TAGGER_TASK } from '../tasks/tagger.js';
+import { textModelFromRecord, TEXT_TASK } from '../tasks/text.js';
+import { taggerFromRecord, TAGGER_TASK } from '../tasks/tagger.js';
 import { runTaggerAudit } from '../audit/taggerAudit.js';
 import { renderTaggerAuditHtml } from '../report/taggerHtml.js';
 import { loadImageDataset } from '../data/images.js';
-import { loadModelFile } from '../weights/modelFile.js';
+import { decodeModelFile, type ModelRecord } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
@@ -37,14 +37,28 @@ For a tagger: membership inference on its per-image loss and a gallery of the tr
   --canary-seed S      for models trained with --canaries: the seed used in training (default ${TEXT_AUDIT_DEFAULTS.canarySeed})
   --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})`;
 
-async function auditTagger(file: string, values: Record<string, string | boolean | undefined>): Promise<void> {
-  const loaded = await loadTagger(new FileStorage(), file);
+interface WeightsFile {
+  readonly file: string;
+  readonly record: ModelRecord;
+  readonly fileBytes: number;
+  readonly fileSha256: string;
+}
+
+/** Reads and decodes the weights file once; size and sha256 go into the report. */
+async function readWeightsFile(file: string): Promise<WeightsFile> {
+  const bytes = await new FileStorage().read(file);
+  return { file, record: decodeModelFile(bytes, file), fileBytes: bytes.length, fileSha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+async function auditTagger(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
+  const { file } = weights;
+  const loaded = taggerFromRecord(weights.record, file);
   const trainedOn = loaded.record.provenance.dataset.name;
   const spec = (values.data as string | undefined) ?? (trainedOn.startsWith('folder:') ? undefined : trainedOn);
   if (!spec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that folder with --data so the audit can rebuild the split`);
   const dataset = loadImageDataset(spec, { size: loaded.model.config.imageSize, onBadFile: 'skip' });
   const report = runTaggerAudit({
-    ...loaded, file, fileSha256: fileFacts(file).fileSha256, dataset,
+    ...loaded, file, fileSha256: weights.fileSha256, dataset,
     settings: { examples: numberFlag(values, 'examples', TEXT_AUDIT_DEFAULTS.examples), seed: numberFlag(values, 'seed', 0) },
   });
   loaded.model.dispose();
@@ -61,11 +75,6 @@ function writeReport(file: string, values: Record<string, string | boolean | und
   console.log(`wrote ${path.join(out, 'audit.json')} and ${path.join(out, 'report.html')}`);
 }
 
-function fileFacts(file: string): { fileBytes: number; fileSha256: string } {
-  const bytes = readFileSync(file);
-  return { fileBytes: bytes.length, fileSha256: createHash('sha256').update(bytes).digest('hex') };
-}
-
 const UNITS: Record<string, string> = {
   'loss of members': 'ex', 'loss of held-out': 'ex', 'verbatim extraction': 'k', 'free generation': 'T', 'canary exposure': 'canary',
 };
@@ -79,9 +88,9 @@ export async function auditCommand(argv: string[]): Promise<void> {
   if (values.help) return console.log(AUDIT_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');
   const file = positionals[0];
-  const storage = new FileStorage();
-  const record = await loadModelFile(storage, file);
-  if (record.task === TAGGER_TASK) return auditTagger(file, values);
+  const weights = await readWeightsFile(file);
+  const { record } = weights;
+  if (record.task === TAGGER_TASK) return auditTagger(weights, values);
   if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text models and taggers so far; ${file} is a ${record.kind} model for ${record.task}`);
   const trainedOn = record.provenance.dataset.name;
   const dataSpec = (values.data as string | undefined) ?? (trainedOn.startsWith('wordnet') ? trainedOn : undefined);
@@ -104,10 +113,10 @@ export async function auditCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(settings.samples) || settings.samples < 1) throw new ConfigError(`--samples must be a positive integer`);
 
   const dataset = loadTextDataset(dataSpec);
-  const loaded = await loadTextModel(storage, file);
+  const loaded = textModelFromRecord(record, file);
   const bars = new Map<string, ProgressBar>();
   const report = runTextAudit({
-    ...loaded, file, ...fileFacts(file), dataset, settings,
+    ...loaded, file, fileBytes: weights.fileBytes, fileSha256: weights.fileSha256, dataset, settings,
     progress: (stage, done, total) => {
       if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, UNITS[stage] ?? 'step'));
       bars.get(stage)!.update(done);

@@ -8,9 +8,7 @@ import { validateGptConfig } from '../models/gpt.js';
 import { readResumeSettings, SPLIT_DEFAULTS, trainTextModel, type TextTrainOutcome } from '../tasks/text.js';
 import { FileStorage } from '../weights/storage.js';
 import { configFlags, kebab, numberFlag, overrideConfig, parseCommand } from './flags.js';
-import { validateCanarySpec, type CanarySpec } from '../data/canaries.js';
-
-export const CANARY_REPEATS = [0, 1, 4, 16];
+import { CANARY_REPEATS, validateCanarySpec, type CanarySpec } from '../data/canaries.js';
 import { formatDuration } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
 import { trainTaggerCommand } from './trainTagger.js';

@@ -19,6 +19,9 @@ export interface Canary extends Example {
   readonly hash: string;
 }
 
+/** Repeat counts used when --canary-repeats is not given: 0 is the never-inserted reference. */
+export const CANARY_REPEATS = [0, 1, 4, 16] as const;
+
 /** The secret's format: three groups of three digits, so there are 10^9 possible secrets. */
 export const CANARY_SPACE_BITS = Math.log2(1e9);
 
@@ -50,6 +53,11 @@ export function makeCanaries(spec: CanarySpec): Canary[] {
     }
   });
   return canaries;
+}
+
+/** What the weights file keeps of canaries: hashes and repeat counts, never the secrets. */
+export function canaryHashes(canaries: readonly Canary[]): { hash: string; repeats: number }[] {
+  return canaries.map((c) => ({ hash: c.hash, repeats: c.repeats }));
 }
 
 /** The training copies: each canary as many times as its repeat count. */

@@ -73,7 +73,12 @@ export interface LoadedTagger {
 }
 
 export async function loadTagger(storage: Storage, location: string): Promise<LoadedTagger> {
-  const record = await loadModelFile(storage, location, { kind: 'tagger', task: TAGGER_TASK });
+  return taggerFromRecord(await loadModelFile(storage, location, { kind: 'tagger', task: TAGGER_TASK }), location);
+}
+
+/** A tagger from a weights file already read. */
+export function taggerFromRecord(record: ModelRecord, location: string): LoadedTagger {
+  if (record.kind !== 'tagger' || record.task !== TAGGER_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a tagger`);
   const vocabulary = TagVocabulary.fromJSON(record.vocabulary as TagVocabularyJSON);
   const config = record.modelConfig as unknown as TaggerConfig;
   if (config.numTags !== vocabulary.size) throw new WeightsFormatError(`${location}: ${vocabulary.size} tags in the vocabulary, ${config.numTags} outputs in the model`);

@@ -3,7 +3,7 @@
 // tests all go through here, so there is one way to train and one way to load.
 import { ConfigError, DatasetError, WeightsFormatError } from '../errors.js';
 import { splitDataset, type Dataset, type SplitSpec } from '../data/index.js';
-import { canaryCopies, makeCanaries, type CanarySpec } from '../data/canaries.js';
+import { canaryCopies, canaryHashes, makeCanaries, type CanarySpec } from '../data/canaries.js';
 import { CharTokenizer, type CharVocabulary } from '../codecs/charTokenizer.js';
 import { Gpt, gptParamShapes } from '../models/gpt.js';
 import { GPT_DEFAULTS, type GptConfig } from '../models/gptConfig.js';
@@ -58,7 +58,7 @@ export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOu
       examples: req.dataset.examples.length, bytes: req.dataset.bytes, duplicateCount: req.dataset.duplicateCount,
     },
     split: { ...req.split, trainExamples: split.train.length, heldOutExamples: split.heldOut.length },
-    canaries: req.canaries && { count: req.canaries.count, repeats: req.canaries.repeats, hashes: canaries.map((c) => ({ hash: c.hash, repeats: c.repeats })) },
+    canaries: req.canaries && { count: req.canaries.count, repeats: req.canaries.repeats, hashes: canaryHashes(canaries) },
     steps: state.step,
     trainLoss: record?.trainLoss ?? NaN,
     heldOutLoss: record?.heldOutLoss ?? NaN,
@@ -91,7 +91,7 @@ function checkResume(checkpoint: ModelRecord, req: TextTrainRequest): void {
     ...differs(req.model, checkpoint.modelConfig),
     ...differs(req.train, checkpoint.trainConfig, ['steps']),
     ...differs(req.split, was.split),
-    ...(JSON.stringify(was.canaries?.hashes ?? []) === JSON.stringify(req.canaries ? makeCanaries(req.canaries).map((c) => ({ hash: c.hash, repeats: c.repeats })) : []) ? [] : ['canaries']),
+    ...(JSON.stringify(was.canaries?.hashes ?? []) === JSON.stringify(req.canaries ? canaryHashes(makeCanaries(req.canaries)) : []) ? [] : ['canaries']),
   ];
   if (bad.length > 0) throw new ConfigError(`--resume with settings that differ from the checkpoint: ${bad.join(', ')}; drop those flags`);
 }
@@ -114,7 +114,12 @@ export interface LoadedTextModel {
 }
 
 export async function loadTextModel(storage: Storage, location: string): Promise<LoadedTextModel> {
-  const record = await loadModelFile(storage, location, { kind: 'gpt', task: TEXT_TASK });
+  return textModelFromRecord(await loadModelFile(storage, location, { kind: 'gpt', task: TEXT_TASK }), location);
+}
+
+/** A text model from a weights file already read (callers that inspect the record first need not read twice). */
+export function textModelFromRecord(record: ModelRecord, location: string): LoadedTextModel {
+  if (record.kind !== 'gpt' || record.task !== TEXT_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a gpt model`);
   const tokenizer = CharTokenizer.fromJSON(record.vocabulary as CharVocabulary);
   const config = { ...GPT_DEFAULTS, ...record.modelConfig } as GptConfig;
   if (config.vocabSize !== tokenizer.size) throw new WeightsFormatError(`${location}: vocabulary has ${tokenizer.size} symbols but the model ${config.vocabSize}`);
