@@ -1,6 +1,7 @@
 // npm run bench: engram's training tokens/s and sampling chars/s for the default model on WordNet, beside a
 // PyTorch reference of the same model trained on the same tokens (bench/reference_gpt.py, Debian's
-// python3-torch, 2 threads). Not a test: speed targets live here. Flags: --steps N (default 40).
+// python3-torch, 2 threads); then diffusion training and sampling images/s beside the same UNet in PyTorch
+// (bench/reference_unet.py). Not a test: speed targets live here. Flags: --steps N (default 40).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,14 @@ import { TextBatches } from '../src/train/textBatches.js';
 import { evaluate, train } from '../src/train/trainer.js';
 import { generateTokens } from '../src/sample/generateText.js';
 import { SPLIT_DEFAULTS } from '../src/tasks/text.js';
+import { loadMnist } from '../src/data/mnist.js';
+import { TagVocabulary } from '../src/codecs/tags.js';
+import { Diffusion, diffusionParamShapes, type DiffusionConfig } from '../src/models/diffusion.js';
+import { ImageBatches } from '../src/train/imageBatches.js';
+import { sampleImages } from '../src/sample/generateImages.js';
+import { IMAGE_MODEL_DEFAULTS, IMAGE_TRAIN_DEFAULTS } from '../src/tasks/image.js';
+
+const DIGIT_TAGS = Array.from({ length: 10 }, (_, d) => String(d));
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'runs', 'bench');
@@ -121,6 +130,50 @@ async function main(): Promise<void> {
   row('sample chars/s (8 in a batch)', engramSample8, undefined, 'chr');
   row(`held-out loss after ${steps} steps`, engramHeldOut, reference?.heldOutLoss, 'nats');
   console.log(`(engram's own evaluation at step ${steps}: train ${result.lastEval.trainLoss.toFixed(3)}, held-out ${result.lastEval.heldOutLoss.toFixed(3)})`);
+  for (const shape of IMAGE_SHAPES) await imageSection(shape.size, shape.channels, Math.max(6, Math.round(steps / 2)));
+}
+
+// The default image model (32 px) and the fast MNIST one the demo uses (16 px).
+const IMAGE_SHAPES = [{ size: 32, channels: [32, 64] as [number, number] }, { size: 16, channels: [16, 32] as [number, number] }];
+const IMAGE_SAMPLES = 16;
+const IMAGE_SAMPLE_STEPS = 50;
+
+/** Diffusion training images/s on MNIST and DDIM sampling images/s, beside bench/reference_unet.py. */
+async function imageSection(size: number, channels: [number, number], steps: number): Promise<void> {
+  const dataset = loadMnist({ size, perDigit: 100 });
+  const vocabulary = new TagVocabulary(DIGIT_TAGS);
+  const items = dataset.examples.map((e) => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) }));
+  const config: DiffusionConfig = { ...IMAGE_MODEL_DEFAULTS, imageSize: size, channels, numTags: vocabulary.size };
+  const trainConfig: TrainConfig = { ...IMAGE_TRAIN_DEFAULTS, steps, evalEvery: steps, evalBatches: 1 };
+  const model = Diffusion.init(config, 1);
+  let timedFrom = 0;
+  let timedTo = 0;
+  await train(model, new ImageBatches(items.slice(0, 900), items.slice(900), trainConfig.batchSize), trainConfig, {
+    saveModel: async () => {}, saveCheckpoint: async () => 'none',
+    onStep: (r) => {
+      if (r.step === TIMING_WARMUP_STEPS) timedFrom = performance.now();
+      if (r.step === steps - 1) timedTo = performance.now();
+    },
+  });
+  const trainRate = ((steps - 1 - TIMING_WARMUP_STEPS) * trainConfig.batchSize) / ((timedTo - timedFrom) / 1000);
+  const options = { samples: IMAGE_SAMPLES, steps: IMAGE_SAMPLE_STEPS, temperature: 0, guidance: 2, seed: 1 };
+  sampleImages(model, vocabulary.encode(['7']), { ...options, samples: 2, steps: 2 });
+  const started = performance.now();
+  sampleImages(model, vocabulary.encode(['7']), options);
+  const sampleRate = IMAGE_SAMPLES / ((performance.now() - started) / 1000);
+  model.dispose();
+
+  const configFile = path.join(OUT, `reference_unet_${size}.json`);
+  writeFileSync(configFile, JSON.stringify({ model: config, batchSize: trainConfig.batchSize, steps: steps - TIMING_WARMUP_STEPS, warmup: TIMING_WARMUP_STEPS, samples: IMAGE_SAMPLES, sampleSteps: IMAGE_SAMPLE_STEPS }));
+  const py = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench', 'reference_unet.py'), configFile], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
+  const reference = py.status === 0 ? (JSON.parse(py.stdout.trim().split('\n').pop()!) as { trainImagesPerSecond: number; sampleImagesPerSecond: number }) : undefined;
+  const params = diffusionParamShapes(config).reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
+  console.log(`\nimage model: ${size}x${size}, channels ${channels.join(',')}, ${params.toLocaleString('en-US')} parameters, batch ${trainConfig.batchSize}, ${steps} steps on MNIST; sampling ${IMAGE_SAMPLES} images, ${IMAGE_SAMPLE_STEPS} guided DDIM steps`);
+  const row = (label: string, ours: number, theirs: number | undefined) =>
+    console.log(`${label.padEnd(34)} ${ours.toFixed(1).padStart(9)} ${theirs === undefined ? '        -' : theirs.toFixed(1).padStart(9)}  ${theirs ? `${(ours / theirs).toFixed(2)}x` : ''}`);
+  row('train images/s', trainRate, reference?.trainImagesPerSecond);
+  row('sample images/s', sampleRate, reference?.sampleImagesPerSecond);
+  if (!reference) console.log(`PyTorch reference unavailable: ${py.stderr.trim().split('\n').pop()}`);
 }
 
 await main();

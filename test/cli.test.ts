@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
-import { encodePng } from '../src/data/imageFile.js';
+import { decodeImage, encodePng } from '../src/data/imageFile.js';
 import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
@@ -95,7 +95,7 @@ test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
   writeFileSync(at('truncated.safetensors'), good.subarray(0, good.length - 100));
   writeFileSync(at('plain.safetensors'), encodeSafetensors([{ name: 'x', dtype: 'F32', shape: [1], data: new Float32Array(1) }]));
   const record = decodeModelFile(good, 'small');
-  writeFileSync(at('unet.safetensors'), encodeModelFile({ ...record, kind: 'unet', task: 'tags-to-image' }));
+  writeFileSync(at('speech.safetensors'), encodeModelFile({ ...record, kind: 'whisper', task: 'speech-to-text' }));
 
   assertCleanError(engram('train', 'text', '--data', 'missing.txt', '--steps', '2'), /cannot read data file missing.txt/);
   assertCleanError(engram('train', 'text', '--data', 'empty.txt', '--steps', '2'), /empty/);
@@ -110,9 +110,9 @@ test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
   assertCleanError(engram('sample', 'truncated.safetensors'), /not a valid safetensors file: .*truncated/);
   assertCleanError(engram('sample', 'garbage.safetensors'), /not a valid safetensors file/);
   assertCleanError(engram('sample', 'plain.safetensors'), /not an engram model/);
-  assertCleanError(engram('sample', 'unet.safetensors'), /holds a unet model .* needs a gpt model/);
+  assertCleanError(engram('sample', 'speech.safetensors'), /holds a whisper model .* needs a gpt model/);
   assertCleanError(engram('inspect', 'truncated.safetensors'), /truncated/);
-  assertCleanError(engram('audit', 'unet.safetensors'), /supports text models and taggers so far/);
+  assertCleanError(engram('audit', 'speech.safetensors'), /supports text models, image models and taggers/);
   assertCleanError(engram('train', 'text', '--data', 'small.txt', '--out', 'fresh.safetensors', '--resume'), /no checkpoint beside fresh.safetensors/);
   const unknown = engram('frobnicate');
   assert.equal(unknown.code, 2);
@@ -139,8 +139,40 @@ test('train tagger on MNIST -> tag a PNG; kinds are not mixed up', () => {
   writeFileSync(at('notes.png'), 'not a picture');
   assertCleanError(engram('tag', 'tagger.safetensors', 'notes.png'), /not a PNG or JPEG/);
   assertCleanError(engram('sample', 'tagger.safetensors'), /holds a tagger model .* needs a gpt model/);
-  assertCleanError(engram('train', 'tagger', '--image-size', '30', '--channels', '4,8'), /divisible by 2\^2/);
+  assertCleanError(engram('train', 'tagger', '--image-size', '30', '--channels', '4,8'), /must be a multiple of 4/);
   assertCleanError(engram('train', 'tagger', '--data', 'no-such-folder'), /does not exist/);
+});
+
+test('train image on MNIST -> sample a grid PNG -> audit -> resume', () => {
+  const args = ['--data', 'mnist:20', '--image-size', '8', '--channels', '8,16', '--embed-dim', '16', '--timesteps', '100', '--batch-size', '8', '--eval-every', '4', '--eval-batches', '1', '--out', 'digits.safetensors'];
+  const train = engram('train', 'image', '--steps', '4', ...args);
+  assert.equal(train.code, 0, train.stderr);
+  assert.match(train.stdout, /denoising loss train [\d.]+, held-out [\d.]+; 10 tags/);
+  const resumed = engram('train', 'image', '--resume', '--steps', '8', '--out', 'digits.safetensors');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /trained 8 steps/);
+  const sample = engram('sample', 'digits.safetensors', '--tags', '7', '-n', '6', '--steps', '5', '--out', 'sevens.png', '--scale', '2');
+  assert.equal(sample.code, 0, sample.stderr);
+  const grid = decodeImage(readFileSync(at('sevens.png')));
+  assert.deepEqual([grid.width, grid.height], [3 * 16 + 4 * 2, 2 * 16 + 3 * 2], 'a 3 x 2 grid of 8 px images drawn at 2x with 2 px gaps');
+  assert.deepEqual(readFileSync(at('sevens.png')), (engram('sample', 'digits.safetensors', '--tags', '7', '-n', '6', '--steps', '5', '--out', 'again.png', '--scale', '2'), readFileSync(at('again.png'))), 'same seed, same images');
+  assertCleanError(engram('sample', 'digits.safetensors', '--tags', 'seven'), /unknown tag "seven"/);
+  assertCleanError(engram('sample', 'digits.safetensors', '--prompt', 'x'), /--prompt applies only to text models/);
+  const audit = engram('audit', 'digits.safetensors', '--conditions', '2', '--samples', '2', '--temperatures', '0,1', '--steps', '3',
+    '--baseline-images', '10', '--examples', '20', '--loss-steps', '10,50', '--out', 'digits-audit');
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.match(audit.stdout, /near-copies of a training image by Carlini's ratio rule/);
+  const report = JSON.parse(readFileSync(at('digits-audit/audit.json'), 'utf8'));
+  assert.equal(report.generations.length, 2 * 2 * 2);
+  assert.equal(report.generations[0].pixels, undefined, 'raw pixels stay out of the JSON');
+  assert.equal(report.generations[0].nearest.length, 3);
+  assert.equal(report.membership.members, 20);
+  assert.deepEqual(report.membershipBySteps.map((s: { step: number }) => s.step), [10, 50]);
+  const html = readFileSync(at('digits-audit/report.html'), 'utf8');
+  assert.match(html, /Every generation beside its nearest training images/);
+  assert.match(html, /Near-copy rate vs tiled-L2 threshold/);
+  assertCleanError(engram('train', 'image', '--image-size', '9'), /must be a multiple of 2/);
+  assertCleanError(engram('tag', 'digits.safetensors', 'sevens.png'), /holds a diffusion model .* needs a tagger/);
 });
 
 test('--help works on every command without loading anything', () => {

@@ -12,17 +12,21 @@ import { ready, tinyTrain } from './helpers.js';
 
 await ready;
 
-test('noise schedule: alpha-bar falls from ~1 towards 0', () => {
-  const a = alphaBars(1000);
-  assert.ok(Math.abs(a[0] - (1 - 1e-4)) < 1e-12);
-  assert.ok(a[999] < 1e-4 && a[999] > 0);
-  for (let t = 1; t < 1000; t++) assert.ok(a[t] < a[t - 1]);
+test('noise schedules: alpha-bar falls from ~1 towards 0; cosine keeps more signal mid-way', () => {
+  const linear = alphaBars(1000, 'linear');
+  const cosine = alphaBars(1000, 'cosine');
+  assert.ok(Math.abs(linear[0] - (1 - 1e-4)) < 1e-12);
+  assert.ok(linear[999] < 1e-4 && linear[999] > 0);
+  assert.ok(cosine[0] > 0.9999 && cosine[999] < 1e-6);
+  for (const a of [linear, cosine]) for (let t = 1; t < 1000; t++) assert.ok(a[t] < a[t - 1]);
+  // Half-way, the cosine schedule keeps about half the signal variance; the linear one 8%.
+  assert.ok(Math.abs(cosine[499] - 0.5) < 0.02 && Math.abs(linear[499] - 0.08) < 0.01, `${cosine[499]} ${linear[499]}`);
 });
 
 test('a tiny diffusion model learns: its loss falls on real digits', async () => {
   const digits = loadMnist({ size: 8, perDigit: 20 }).examples;
   const items = digits.map((e) => ({ pixels: e.image.pixels, target: Float32Array.from({ length: 10 }, (_, d) => (String(d) === e.tags[0] ? 1 : 0)) }));
-  const model = Diffusion.init({ imageSize: 8, channels: [8, 16], numTags: 10, embedDim: 16, timesteps: 100, tagDropout: 0.1 }, 1);
+  const model = Diffusion.init({ imageSize: 8, channels: [8, 16], numTags: 10, embedDim: 16, timesteps: 100, tagDropout: 0.1, schedule: 'cosine', prediction: 'v' }, 1);
   const data = new ImageBatches(items.slice(0, 160), items.slice(160), 16);
   const before = liveTensors();
   const losses: number[] = [];

@@ -37,7 +37,7 @@ test('area resize averages exactly', () => {
   assert.ok(Math.abs(odd.pixels[0] - 1 / 2.25) < 1e-6);
 });
 
-test('emoji: names become tags; skin tones are near-duplicates of their base emoji', () => {
+test('emoji: names become tags; skin tones and identical drawings are near-duplicates', () => {
   assert.deepEqual(emojiTags({ name: 'GRINNING FACE', short_names: ['grinning'], category: 'Smileys & Emotion', subcategory: 'face-smiling' }),
     ['grinning', 'face', 'smileys & emotion', 'face-smiling']);
   const base = loadEmoji({ limit: 40 });
@@ -50,6 +50,10 @@ test('emoji: names become tags; skin tones are near-duplicates of their base emo
   assert.equal(santa.length, 6);
   assert.ok(santa.some((e) => e.tags.includes('dark skin tone')));
   assert.equal(loadEmoji({ limit: 40 }).fingerprint, base.fingerprint);
+  // Flags drawn identically are near-duplicates too: Svalbard flies Norway's flag (Bouvet Island's differs by a few pixels).
+  const flags = loadEmoji().examples.filter((e) => ['flag-no', 'flag-sj'].some((t) => e.tags.includes(t)));
+  assert.equal(flags.length, 2);
+  assert.equal(new Set(flags.map((e) => e.group)).size, 1, flags.map((e) => `${e.source}: ${e.group}`).join(', '));
 });
 
 test('MNIST: labelled digits, white on black, resized to 32', () => {

@@ -5,6 +5,7 @@ import { TrainingStopped } from '../src/errors.js';
 import { train, type BatchSource } from '../src/train/trainer.js';
 import type { TrainableModel } from '../src/models/model.js';
 import { learningRateAt } from '../src/train/config.js';
+import { WeightAverage } from '../src/train/weightAverage.js';
 import { checkpointPathFor, trainTextModel, type TextTrainRequest } from '../src/tasks/text.js';
 import { MemoryStorage } from '../src/weights/storage.js';
 import { decodeModelFile } from '../src/weights/modelFile.js';
@@ -42,8 +43,23 @@ test('the same seed gives a bit-identical weights file; another seed does not', 
   assert.notDeepEqual(await run(2), a);
 });
 
+test('weight average: warm-up of the decay, then the plain average; swapped in and back out', () => {
+  const p = tf.variable(tf.tensor1d([0]));
+  const average = new WeightAverage(new Map([['w', p]]), 0.5);
+  p.assign(tf.tensor1d([1]));
+  average.update(0); // decay min(0.5, 1/10) = 0.1: 0 * 0.1 + 1 * 0.9
+  assert.ok(Math.abs(average.averages.get('w')!.dataSync()[0] - 0.9) < 1e-6);
+  average.update(100); // decay 0.5: 0.9 * 0.5 + 1 * 0.5
+  assert.ok(Math.abs(average.averages.get('w')!.dataSync()[0] - 0.95) < 1e-6);
+  assert.ok(Math.abs(average.swappedIn(() => p.dataSync()[0]) - 0.95) < 1e-6);
+  assert.equal(p.dataSync()[0], 1, 'the trained weights are back');
+  average.dispose();
+  p.dispose();
+});
+
 test('an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {
-  const settings = { train: tinyTrain({ steps: 12, evalEvery: 4, keep: 'last' as const }), model: { ...TINY_MODEL, dropout: 0.1 } };
+  // With a weight average, which the checkpoint must carry too.
+  const settings = { train: tinyTrain({ steps: 12, evalEvery: 4, keep: 'last' as const, emaDecay: 0.9 }), model: { ...TINY_MODEL, dropout: 0.1 } };
   const straight = new MemoryStorage();
   await trainTextModel(request({ storage: straight, ...settings }));
 
@@ -59,6 +75,8 @@ test('an interrupted run resumed from its checkpoint ends with the same weights 
   const a = decodeModelFile(straight.files.get('m.safetensors')!, 'a');
   const b = decodeModelFile(storage.files.get('m.safetensors')!, 'b');
   for (const [name, p] of a.params) assert.deepEqual(b.params.get(name)!.data, p.data, name);
+  const trained = decodeModelFile(straight.files.get(checkpointPathFor('m.safetensors'))!, 'ckpt').params;
+  assert.ok([...a.params].some(([name, p]) => p.data.some((v, i) => v !== trained.get(name)!.data[i])), 'the file ships the average, not the last weights');
 });
 
 test('a NaN loss stops training without touching the weights and names the last good checkpoint', async () => {

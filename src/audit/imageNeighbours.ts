@@ -105,9 +105,12 @@ function concat(images: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-/** For each training image, the mean distance to its `neighbours` nearest other training images. */
-export function meanNeighbourDistance(train: readonly Float32Array[], size: number, distance: Distance, neighbours = 50): number[] {
-  const near = nearestNeighbours(train, train, size, distance, neighbours + 1);
+/**
+ * For each of `of` (training images; by default all of them), the mean distance to its `neighbours` nearest
+ * other training images.
+ */
+export function meanNeighbourDistance(train: readonly Float32Array[], size: number, distance: Distance, neighbours = 50, of: readonly Float32Array[] = train): number[] {
+  const near = nearestNeighbours(of, train, size, distance, neighbours + 1);
   // The nearest is the image itself (distance 0); duplicates of it count as neighbours, as they should.
   return near.distances.map((row) => row.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, row.length - 1));
 }

@@ -2,8 +2,6 @@
 // vs held-out ones), and the training images it has most plainly memorised: those it fits better than
 // nearly every held-out image (the largest train / held-out gap).
 import { Rng } from '../engine/index.js';
-import { DatasetError } from '../errors.js';
-import { isHeldOut } from '../data/split.js';
 import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
 import type { TagVocabulary } from '../codecs/tags.js';
 import type { Tagger } from '../models/tagger.js';
@@ -11,6 +9,7 @@ import { stackImages } from '../train/imageBatches.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { lossThresholdAttack, type MembershipResult } from './membership.js';
+import { imageSides, type AuditedDataset, type AuditedModel } from './imageSides.js';
 
 export interface TaggerAuditSettings {
   readonly examples: number;
@@ -29,8 +28,8 @@ export interface MemorisedImage {
 export interface TaggerAuditReport {
   readonly engramVersion: string;
   readonly settings: TaggerAuditSettings;
-  readonly model: { readonly file: string; readonly sha256?: string; readonly kind: string; readonly task: string; readonly config: Record<string, unknown>; readonly steps: number };
-  readonly dataset: { readonly name: string; readonly version: string; readonly fingerprint: string; readonly examples: number; readonly size: number };
+  readonly model: AuditedModel;
+  readonly dataset: AuditedDataset;
   readonly membership: MembershipResult;
   readonly memorised: readonly MemorisedImage[];
   readonly verdict: string;
@@ -50,16 +49,10 @@ function losses(model: Tagger, vocabulary: TagVocabulary, examples: readonly Ima
 export function runTaggerAudit(input: {
   model: Tagger; vocabulary: TagVocabulary; record: ModelRecord; file: string; fileSha256?: string; dataset: ImageDataset; settings: TaggerAuditSettings;
 }): TaggerAuditReport {
-  const { model, vocabulary, record, dataset, settings } = input;
-  const trained = record.provenance.dataset;
-  if (trained.fingerprint !== dataset.fingerprint) {
-    throw new DatasetError(`dataset ${dataset.name} (fingerprint ${dataset.fingerprint.slice(0, 12)}) is not the one ${input.file} was trained on: ${trained.name} (fingerprint ${trained.fingerprint.slice(0, 12)})`);
-  }
-  const rng = new Rng(settings.seed);
-  const side = (held: boolean) => rng.shuffle(dataset.examples.filter((e) => isHeldOut(e.hash, record.provenance.split) === held)).slice(0, settings.examples);
-  const members = side(false);
-  const heldOut = side(true);
-  if (members.length === 0 || heldOut.length === 0) throw new DatasetError(`nothing to compare: ${members.length} training and ${heldOut.length} held-out images`);
+  const { model, vocabulary, settings } = input;
+  const sides = imageSides(input.record, input.file, input.fileSha256, input.dataset, settings.seed);
+  const members = new Rng(settings.seed).shuffle([...sides.train]).slice(0, settings.examples);
+  const heldOut = sides.heldOut.slice(0, settings.examples);
   const memberLosses = losses(model, vocabulary, members);
   const heldOutLosses = losses(model, vocabulary, heldOut);
   const membership = lossThresholdAttack(memberLosses, heldOutLosses, settings.seed);
@@ -69,8 +62,7 @@ export function runTaggerAudit(input: {
     .sort((a, b) => a.loss - b.loss).slice(0, 24);
   const report = {
     engramVersion: ENGRAM_VERSION, settings,
-    model: { file: input.file, sha256: input.fileSha256, kind: record.kind, task: record.task, config: record.modelConfig, steps: record.provenance.steps },
-    dataset: { name: dataset.name, version: dataset.version, fingerprint: dataset.fingerprint, examples: dataset.examples.length, size: dataset.size },
+    model: sides.model, dataset: sides.dataset,
     membership, memorised,
   };
   const tpr1 = membership.tprAtFpr.find((t) => t.fpr === 0.01)?.tpr.estimate ?? 0;

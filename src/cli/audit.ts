@@ -12,21 +12,35 @@ import { taggerFromRecord, TAGGER_TASK } from '../tasks/tagger.js';
 import { runTaggerAudit } from '../audit/taggerAudit.js';
 import { renderTaggerAuditHtml } from '../report/taggerHtml.js';
 import { loadImageDataset } from '../data/images.js';
+import type { ImageDataset } from '../data/imageDataset.js';
+import { imageModelFromRecord, IMAGE_TASK } from '../tasks/image.js';
+import { IMAGE_AUDIT_DEFAULTS, runImageAudit, type ImageAuditSettings } from '../audit/imageAudit.js';
+import { renderImageAuditHtml } from '../report/imageHtml.js';
 import { decodeModelFile, type ModelRecord } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
-import { numberFlag, parseCommand } from './flags.js';
+import { kebab, numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
 
 export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--examples N] [--prefix-lengths 8,16,32] [--suffix-length N]
                          [--temperatures 0,0.7,1,1.3] [--samples G] [--max-tokens M] [--seed S]
 
-Measures what a text model (or an image tagger) remembers of its training data, each figure beside the same figure on held-out
+Measures what a model remembers of its training data, each figure beside the same figure on held-out
 examples: capacity (bits in the weights vs bits in the data), verbatim extraction (Carlini et al. 2022),
 loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR), and regurgitation in free generation
 (longest verbatim run shared with the training set, via a suffix array). Rebuilds the train/held-out
 split from the weights file's provenance; refuses a dataset whose fingerprint does not match.
   --data SPEC          the training dataset (default: the one named in the weights file, if built in)
 For a tagger: membership inference on its per-image loss and a gallery of the training images it fits best.
+For an image model: images generated per condition and temperature, each matched to its nearest training images
+(normalised L2, tiled L2, Carlini's ratio rule) beside held-out real images as the baseline; membership inference
+on the denoising loss; sample grids and a gallery of generations beside their nearest training images.
+  --conditions N       tag sets generated for (default ${IMAGE_AUDIT_DEFAULTS.conditions}); --samples per condition and temperature
+                       (default ${IMAGE_AUDIT_DEFAULTS.samples} for images); --temperatures (default ${IMAGE_AUDIT_DEFAULTS.temperatures.join(',')} for images)
+  --steps S            DDIM steps (default ${IMAGE_AUDIT_DEFAULTS.steps}); --guidance W (default ${IMAGE_AUDIT_DEFAULTS.guidance})
+  --baseline-images N  held-out real images matched as the baseline (default ${IMAGE_AUDIT_DEFAULTS.baselineImages})
+  --loss-steps T       timesteps of the denoising loss for membership inference (default ${IMAGE_AUDIT_DEFAULTS.lossSteps.join(',')})
+  --examples N         images per side for membership inference (default ${IMAGE_AUDIT_DEFAULTS.examples})
+Text models:
   --out DIR            where audit.json and report.html go (default: audit/ beside MODEL)
   --examples N         examples audited from each side (default ${TEXT_AUDIT_DEFAULTS.examples})
   --prefix-lengths L   prompt lengths k for extraction (default ${TEXT_AUDIT_DEFAULTS.prefixLengths.join(',')})
@@ -50,19 +64,54 @@ async function readWeightsFile(file: string): Promise<WeightsFile> {
   return { file, record: decodeModelFile(bytes, file), fileBytes: bytes.length, fileSha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
+/** The image dataset a model was trained on: built in by name, or the folder given with --data. */
+function trainingImages(weights: WeightsFile, values: Record<string, string | boolean | undefined>, size: number): ImageDataset {
+  const trainedOn = weights.record.provenance.dataset.name;
+  const spec = (values.data as string | undefined) ?? (trainedOn.startsWith('folder:') ? undefined : trainedOn);
+  if (!spec) throw new DatasetError(`${weights.file} was trained on ${trainedOn}; pass that folder with --data so the audit can rebuild the split`);
+  return loadImageDataset(spec, { size, onBadFile: 'skip' });
+}
+
 async function auditTagger(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
   const { file } = weights;
   const loaded = taggerFromRecord(weights.record, file);
-  const trainedOn = loaded.record.provenance.dataset.name;
-  const spec = (values.data as string | undefined) ?? (trainedOn.startsWith('folder:') ? undefined : trainedOn);
-  if (!spec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that folder with --data so the audit can rebuild the split`);
-  const dataset = loadImageDataset(spec, { size: loaded.model.config.imageSize, onBadFile: 'skip' });
+  const dataset = trainingImages(weights, values, loaded.model.config.imageSize);
   const report = runTaggerAudit({
     ...loaded, file, fileSha256: weights.fileSha256, dataset,
     settings: { examples: numberFlag(values, 'examples', TEXT_AUDIT_DEFAULTS.examples), seed: numberFlag(values, 'seed', 0) },
   });
   loaded.model.dispose();
   writeReport(file, values, report, renderTaggerAuditHtml(report));
+}
+
+async function auditImageModel(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
+  const { file } = weights;
+  const loaded = imageModelFromRecord(weights.record, file);
+  const dataset = trainingImages(weights, values, loaded.model.config.imageSize);
+  const d = IMAGE_AUDIT_DEFAULTS;
+  const list = (name: string, fallback: readonly number[]) => (values[name] !== undefined ? String(values[name]).split(',').map(Number) : fallback);
+  const settings: ImageAuditSettings = {
+    conditions: numberFlag(values, 'conditions', d.conditions), samples: numberFlag(values, 'samples', d.samples),
+    temperatures: list('temperatures', d.temperatures), steps: numberFlag(values, 'steps', d.steps), guidance: numberFlag(values, 'guidance', d.guidance),
+    baselineImages: numberFlag(values, 'baseline-images', d.baselineImages), examples: numberFlag(values, 'examples', d.examples),
+    lossSteps: list('loss-steps', d.lossSteps), seed: numberFlag(values, 'seed', d.seed),
+  };
+  for (const key of ['conditions', 'samples', 'steps', 'baselineImages', 'examples'] as const) {
+    if (!Number.isInteger(settings[key]) || settings[key] < 1) throw new ConfigError(`--${kebab(key)} must be a positive integer, got ${settings[key]}`);
+  }
+  if (settings.temperatures.some((t) => !(t >= 0))) throw new ConfigError(`--temperatures must be numbers >= 0, got ${values.temperatures}`);
+  if (settings.lossSteps.some((t) => !Number.isInteger(t) || t < 0)) throw new ConfigError(`--loss-steps must be timesteps (integers >= 0), got ${values['loss-steps']}`);
+  const bars = new Map<string, ProgressBar>();
+  const report = runImageAudit({
+    ...loaded, file, fileSha256: weights.fileSha256, dataset, settings,
+    progress: (stage, done, total) => {
+      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, stage === 'generating' ? 'cond' : stage === 'denoising loss' ? 'img' : 'side'));
+      bars.get(stage)!.update(done);
+      if (done >= total) bars.get(stage)!.finish();
+    },
+  });
+  loaded.model.dispose();
+  writeReport(file, values, report, renderImageAuditHtml(report));
 }
 
 /** Writes audit.json (without raw pixels) and report.html, and prints the verdict. */
@@ -84,6 +133,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     data: { type: 'string' }, out: { type: 'string' }, examples: { type: 'string' }, 'prefix-lengths': { type: 'string' },
     'suffix-length': { type: 'string' }, seed: { type: 'string' }, temperatures: { type: 'string' }, samples: { type: 'string' },
     'max-tokens': { type: 'string' }, 'canary-seed': { type: 'string' }, 'canary-candidates': { type: 'string' },
+    conditions: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, 'baseline-images': { type: 'string' }, 'loss-steps': { type: 'string' },
   });
   if (values.help) return console.log(AUDIT_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');
@@ -91,7 +141,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const weights = await readWeightsFile(file);
   const { record } = weights;
   if (record.task === TAGGER_TASK) return auditTagger(weights, values);
-  if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text models and taggers so far; ${file} is a ${record.kind} model for ${record.task}`);
+  if (record.task === IMAGE_TASK) return auditImageModel(weights, values);
+  if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text models, image models and taggers; ${file} is a ${record.kind} model for ${record.task}`);
   const trainedOn = record.provenance.dataset.name;
   const dataSpec = (values.data as string | undefined) ?? (trainedOn.startsWith('wordnet') ? trainedOn : undefined);
   if (!dataSpec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that file with --data so the audit can rebuild the split`);

@@ -10,6 +10,8 @@ export const INSPECT_HELP = `usage: engram inspect MODEL [--json]
 Prints a weights file's model kind and config, parameter count, file size against the size of the
 dataset it was trained on, and its provenance (dataset fingerprint, split, steps, losses).`;
 
+const LOSS_UNITS: Record<string, string> = { text: ' nats/char', 'image-to-tags': ' nats/image', 'tags-to-image': ' (mean squared denoising error)' };
+
 export async function inspectCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' } });
   if (values.help) return console.log(INSPECT_HELP);
@@ -34,7 +36,10 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   console.log(`  file        ${mb(fileBytes)}; dataset ${p.dataset.name} is ${mb(p.dataset.bytes)}: the file is ${(fileBytes / p.dataset.bytes).toFixed(3)}x the data`);
   console.log(`  dataset     ${p.dataset.name} ${p.dataset.version}, ${p.dataset.examples.toLocaleString('en-US')} examples, ${p.dataset.duplicateCount} exact duplicates, fingerprint ${p.dataset.fingerprint.slice(0, 16)}`);
   console.log(`  split       seed ${p.split.splitSeed}, held-out fraction ${p.split.heldOutFraction}: ${p.split.trainExamples} train / ${p.split.heldOutExamples} held out`);
-  console.log(`  training    ${p.steps} steps; loss train ${loss(p.trainLoss)}, held-out ${loss(p.heldOutLoss)} nats/char; ${JSON.stringify(record.trainConfig)}`);
+  const unit = LOSS_UNITS[record.task] ?? '';
+  console.log(`  training    ${p.steps} steps; loss train ${loss(p.trainLoss)}, held-out ${loss(p.heldOutLoss)}${unit}; ${JSON.stringify(record.trainConfig)}`);
+  const tags = (record.vocabulary as { tags?: string[] } | undefined)?.tags;
+  if (tags) console.log(`  tags        ${tags.length}: ${tags.slice(0, 30).join(', ')}${tags.length > 30 ? ', ...' : ''}`);
   if (p.canaries) console.log(`  canaries    ${p.canaries.count} per repeat count ${p.canaries.repeats.join(', ')} (hashes only)`);
   console.log(`  engram      ${p.engramVersion}`);
 }

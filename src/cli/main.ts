@@ -23,11 +23,12 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
 const USAGE = `engram ${ENGRAM_VERSION}: train small networks on real data, ship one weights file, sample, and measure what they remember.
 usage: engram <command> [flags]    (engram <command> --help for its flags)
   train text   train a character-level transformer on a text dataset
+  train image  train a diffusion model that draws images for tags (MNIST digits, Twemoji, or a folder)
   train tagger train a CNN that tags images (MNIST digits, Twemoji, or a folder)
-  sample       generate from a weights file with temperature, top-k, top-p and a seed
+  sample       generate text or images from a weights file with a temperature and a seed
   tag          tag images with a trained tagger
   inspect      show a weights file's config, size and provenance
-  audit        measure what a text model remembers of its training data (JSON + HTML report)
+  audit        measure what a model remembers of its training data (JSON + HTML report)
   demo         train a small model on WordNet and sample from it`;
 
 async function main(argv: string[]): Promise<number> {

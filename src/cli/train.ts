@@ -12,6 +12,7 @@ import { CANARY_REPEATS, validateCanarySpec, type CanarySpec } from '../data/can
 import { formatDuration } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
 import { trainTaggerCommand } from './trainTagger.js';
+import { trainImageCommand } from './trainImage.js';
 
 export const TRAIN_HELP = `usage: engram train text [--data FILE|wordnet|wordnet:PART] [--steps N] [--out model.safetensors] [flags]
 
@@ -27,10 +28,12 @@ split:  --split-seed ${SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPLIT_DE
 canaries (Carlini et al. 2019): --canaries N (or N,REPEATS...) inserts N random secrets ("the code for locker 003 is 048 213 977") per
         repeat count; --canary-repeats ${CANARY_REPEATS.join(',')} (0 = never inserted, the reference); --canary-seed 0 rebuilds
         them at audit time (the weights file keeps only their hashes)
-Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.`;
+Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.
+Other tasks: engram train image --help (tags -> image), engram train tagger --help (image -> tags).`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'tagger') return trainTaggerCommand(argv.slice(1));
+  if (argv[0] === 'image') return trainImageCommand(argv.slice(1));
   const { values, positionals } = parseCommand(argv, {
     data: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
     canaries: { type: 'string' }, 'canary-repeats': { type: 'string' }, 'canary-seed': { type: 'string' },
@@ -38,7 +41,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   });
   if (values.help) return console.log(TRAIN_HELP);
   if (positionals[0] !== 'text' || positionals.length > 1) {
-    throw new ConfigError(`engram train needs a task: "engram train text" or "engram train tagger" (got ${positionals.length ? positionals.join(' ') : 'none'}); see --help`);
+    throw new ConfigError(`engram train needs a task: "engram train text", "engram train image" or "engram train tagger" (got ${positionals.length ? positionals.join(' ') : 'none'}); see --help`);
   }
   const out = (values.out as string | undefined) ?? 'model.safetensors';
   const storage = new FileStorage();

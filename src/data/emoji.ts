@@ -1,9 +1,11 @@
 // Twemoji (Twitter's emoji, CC-BY 4.0) from the emoji-datasource-twitter npm package: 64x64 PNGs with names,
-// short names, category and subcategory -> tags. Skin-tone variants of one emoji form a near-duplicate group.
+// short names, category and subcategory -> tags. Near-duplicate groups: the skin-tone variants of one emoji,
+// and emoji drawn identically (flags such as Norway, Bouvet Island and Svalbard share one drawing).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { decodeImage, resize } from './imageFile.js';
+import { createHash } from 'node:crypto';
+import { decodeImage, resize, toBytes } from './imageFile.js';
 import { imageExample, makeImageDataset, type ImageDataset, type ImageExample } from './imageDataset.js';
 
 interface EmojiEntry {
@@ -40,14 +42,19 @@ export function loadEmoji(options: { size?: number; skinTones?: boolean; limit?:
     .sort((a, b) => a.unified.localeCompare(b.unified));
   const load = (image: string) => resize(decodeImage(readFileSync(path.join(dir, 'img', 'twitter', '64', image)), image), size);
   const examples: ImageExample[] = [];
+  const groupOfDrawing = new Map<string, string>(); // pixel hash -> the first emoji drawn so
   for (const entry of entries.slice(0, options.limit ?? entries.length)) {
     const tags = emojiTags(entry);
-    examples.push(imageExample(tags, load(entry.image), entry.unified, entry.image));
+    const image = load(entry.image);
+    const drawing = createHash('sha256').update(toBytes(image)).digest('hex');
+    if (!groupOfDrawing.has(drawing)) groupOfDrawing.set(drawing, entry.unified);
+    const group = groupOfDrawing.get(drawing)!;
+    examples.push(imageExample(tags, image, group, entry.image));
     if (!options.skinTones) continue;
     for (const [tone, variant] of Object.entries(entry.skin_variations ?? {})) {
       if (!variant.has_img_twitter) continue;
       const toneTags = tone.split('-').map((t) => SKIN_TONES[t]).filter(Boolean);
-      examples.push(imageExample([...tags, ...toneTags], load(variant.image), entry.unified, variant.image));
+      examples.push(imageExample([...tags, ...toneTags], load(variant.image), group, variant.image));
     }
   }
   return makeImageDataset(options.skinTones ? 'emoji+skin-tones' : 'emoji', version, size, examples);

@@ -74,3 +74,29 @@ export function resize(image: RgbImage, size: number): RgbImage {
 export function toBytes(image: RgbImage): Uint8Array {
   return Uint8Array.from(image.pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
 }
+
+/**
+ * Square images ([size * size * 3] each) laid out in a grid, `columns` wide, each pixel drawn as a
+ * scale x scale block (nearest neighbour, so small images stay sharp), with `gap` pixels of white between.
+ */
+export function tileImages(images: readonly Float32Array[], size: number, options: { columns?: number; scale?: number; gap?: number } = {}): RgbImage {
+  const columns = Math.max(1, Math.min(options.columns ?? Math.ceil(Math.sqrt(images.length)), images.length));
+  const scale = options.scale ?? 1;
+  const gap = options.gap ?? 2;
+  const rows = Math.ceil(images.length / columns);
+  const cell = size * scale;
+  const width = columns * cell + (columns + 1) * gap;
+  const height = rows * cell + (rows + 1) * gap;
+  const pixels = new Float32Array(width * height * 3).fill(1);
+  images.forEach((image, i) => {
+    const left = gap + (i % columns) * (cell + gap);
+    const top = gap + Math.floor(i / columns) * (cell + gap);
+    for (let y = 0; y < cell; y++) {
+      for (let x = 0; x < cell; x++) {
+        const from = (Math.floor(y / scale) * size + Math.floor(x / scale)) * 3;
+        pixels.set(image.subarray(from, from + 3), ((top + y) * width + left + x) * 3);
+      }
+    }
+  });
+  return { width, height, pixels };
+}

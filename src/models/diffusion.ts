@@ -17,16 +17,36 @@ export interface DiffusionConfig {
   readonly timesteps: number;
   /** Probability of dropping the tags in training (for guidance). */
   readonly tagDropout: number;
+  /** Noise schedule: DDPM's linear betas, or the cosine schedule (the default; see alphaBars). */
+  readonly schedule: NoiseSchedule;
+  /** What the network predicts: the noise (DDPM), or v = sqrt(a) noise - sqrt(1 - a) image (the default). */
+  readonly prediction: Prediction;
 }
 
-export const DIFFUSION_DEFAULTS: Omit<DiffusionConfig, 'numTags'> = { imageSize: 32, channels: [32, 64], embedDim: 64, timesteps: 1000, tagDropout: 0.1 };
+export type NoiseSchedule = 'linear' | 'cosine';
+/**
+ * Predicting v (Salimans & Ho 2022) rather than the noise makes the loss at high noise levels be about the
+ * image itself, which is where the overall shape, and so what the tags ask for, is decided. With noise
+ * prediction the tags barely changed the loss (measured on MNIST at 16 px) and samples ignored them.
+ */
+export type Prediction = 'eps' | 'v';
 
-/** Linear beta schedule from 1e-4 to 0.02 (DDPM); returns the cumulative products alpha-bar_t. */
-export function alphaBars(timesteps: number): Float64Array {
+export const DIFFUSION_DEFAULTS: Omit<DiffusionConfig, 'numTags'> = { imageSize: 32, channels: [32, 64], embedDim: 64, timesteps: 1000, tagDropout: 0.1, schedule: 'cosine', prediction: 'v' };
+
+/**
+ * alpha-bar_t, the share of signal variance left after t steps. Linear: betas from 1e-4 to 0.02 (DDPM, Ho et al.
+ * 2020). Cosine: alpha-bar_t = f(t + 1) / f(0), f(t) = cos^2(((t / T) + s) / (1 + s) * pi / 2), s = 0.008, each
+ * beta at most 0.999 (Nichol & Dhariwal 2021). On 16-32 px images the linear schedule leaves the last ~40% of
+ * steps as near-pure noise, where there is almost nothing to learn; measured on MNIST at 16 px, the cosine
+ * schedule is what made the tags matter (see the README's image figures).
+ */
+export function alphaBars(timesteps: number, schedule: NoiseSchedule = 'linear'): Float64Array {
   const out = new Float64Array(timesteps);
+  const f = (t: number) => Math.cos(((t / timesteps + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
   let product = 1;
   for (let t = 0; t < timesteps; t++) {
-    product *= 1 - (1e-4 + ((0.02 - 1e-4) * t) / Math.max(1, timesteps - 1));
+    const beta = schedule === 'cosine' ? Math.min(0.999, 1 - f(t + 1) / f(t)) : 1e-4 + ((0.02 - 1e-4) * t) / Math.max(1, timesteps - 1);
+    product *= 1 - beta;
     out[t] = product;
   }
   return out;
@@ -54,7 +74,7 @@ export class Diffusion implements TrainableModel<ImageBatch> {
 
   constructor(readonly config: DiffusionConfig, readonly params: Params) {
     if (config.imageSize % 2 !== 0) throw new ConfigError(`image size must be even, got ${config.imageSize}`);
-    this.alphaBar = alphaBars(config.timesteps);
+    this.alphaBar = alphaBars(config.timesteps, config.schedule);
   }
 
   static init(config: DiffusionConfig, seed: number): Diffusion {
@@ -104,8 +124,8 @@ export class Diffusion implements TrainableModel<ImageBatch> {
     return tf.add(h, skip) as tf.Tensor4D;
   }
 
-  /** Predicted noise [B, s, s, 3] for noisy images x_t at steps t, with tag vectors (all zeros = unconditional). */
-  predictNoise(xt: tf.Tensor4D, t: number[], tags: tf.Tensor2D): tf.Tensor4D {
+  /** The network's raw output [B, s, s, 3] (noise or v) for noisy images x_t at steps t, tag vectors (zeros = none). */
+  predict(xt: tf.Tensor4D, t: number[], tags: tf.Tensor2D): tf.Tensor4D {
     const emb = tf.add(this.timeEmbedding(t), ops.matMul(tags, this.p('tags.w'))) as tf.Tensor2D;
     const s = this.config.imageSize;
     const h0 = tf.add(ops.conv3x3(xt, this.p('in.conv')), this.p('in.bias')) as tf.Tensor4D;
@@ -117,28 +137,43 @@ export class Diffusion implements TrainableModel<ImageBatch> {
     return tf.add(ops.conv3x3(tf.relu(u) as tf.Tensor4D, this.p('out.conv')), this.p('out.bias')) as tf.Tensor4D;
   }
 
-  /** Noises each image at a random step and scores the noise prediction (mean squared error), per image. */
-  exampleLosses(batch: ImageBatch, seed: number, fixedStep?: number): tf.Tensor1D {
+  /** The clean image and the noise implied by the network's output for x_t at step t (one t for the batch). */
+  denoised(xt: tf.Tensor4D, output: tf.Tensor4D, t: number): { image: tf.Tensor4D; noise: tf.Tensor4D } {
+    const a = Math.sqrt(this.alphaBar[t]);
+    const sigma = Math.sqrt(1 - this.alphaBar[t]);
+    if (this.config.prediction === 'v') {
+      // x_t = a x0 + sigma eps and v = a eps - sigma x0 (a^2 + sigma^2 = 1) give x0 and eps back.
+      return { image: tf.sub(tf.mul(xt, a), tf.mul(output, sigma)) as tf.Tensor4D, noise: tf.add(tf.mul(output, a), tf.mul(xt, sigma)) as tf.Tensor4D };
+    }
+    return { image: tf.div(tf.sub(xt, tf.mul(output, sigma)), a) as tf.Tensor4D, noise: output };
+  }
+
+  /**
+   * Noises each image at a step (random, or `step` for all) and scores the prediction of the noise (or of v),
+   * mean squared error per image. `dropTags` drops each image's tags with probability tagDropout, as training does.
+   */
+  exampleLosses(batch: ImageBatch, o: { seed: number; step?: number; dropTags?: boolean }): tf.Tensor1D {
     const { imageSize: s, numTags, timesteps, tagDropout } = this.config;
-    const rng = new Rng(seed);
+    const rng = new Rng(o.seed);
     const B = batch.batchSize;
-    const steps = Array.from({ length: B }, () => fixedStep ?? rng.int(timesteps));
+    const steps = Array.from({ length: B }, () => o.step ?? rng.int(timesteps));
     const noise = Float32Array.from({ length: B * s * s * 3 }, () => rng.normal());
     const tags = batch.targets.slice();
-    for (let b = 0; b < B; b++) if (fixedStep === undefined && rng.next() < tagDropout) tags.fill(0, b * numTags, (b + 1) * numTags);
+    for (let b = 0; b < B; b++) if (o.dropTags && rng.next() < tagDropout) tags.fill(0, b * numTags, (b + 1) * numTags);
     return tf.tidy(() => {
       const x0 = tf.sub(tf.mul(tf.tensor4d(batch.pixels, [B, s, s, 3]), 2), 1); // pixels to [-1, 1]
       const eps = tf.tensor4d(noise, [B, s, s, 3]);
       const a = tf.tensor4d(steps.map((t) => Math.sqrt(this.alphaBar[t])), [B, 1, 1, 1]);
       const sigma = tf.tensor4d(steps.map((t) => Math.sqrt(1 - this.alphaBar[t])), [B, 1, 1, 1]);
       const xt = tf.add(tf.mul(x0, a), tf.mul(eps, sigma)) as tf.Tensor4D;
-      const predicted = this.predictNoise(xt, steps, tf.tensor2d(tags, [B, numTags]));
-      return tf.mean(tf.square(tf.sub(predicted, eps)), [1, 2, 3]) as tf.Tensor1D;
+      const target = this.config.prediction === 'v' ? tf.sub(tf.mul(eps, a), tf.mul(x0, sigma)) : eps;
+      const predicted = this.predict(xt, steps, tf.tensor2d(tags, [B, numTags]));
+      return tf.mean(tf.square(tf.sub(predicted, target)), [1, 2, 3]) as tf.Tensor1D;
     });
   }
 
   loss(batch: ImageBatch, options: LossOptions): tf.Scalar {
-    return tf.tidy(() => tf.mean(this.exampleLosses(batch, options.seed)) as tf.Scalar);
+    return tf.tidy(() => tf.mean(this.exampleLosses(batch, { seed: options.seed, dropTags: options.training })) as tf.Scalar);
   }
 
   dispose(): void {

@@ -1,4 +1,5 @@
 // The frame every engram report shares: one self-contained HTML page, its style inline, no scripts.
+import { encodePng, type RgbImage } from '../data/imageFile.js';
 import { escapeHtml } from './svg.js';
 
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
@@ -7,8 +8,17 @@ const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2e
 .chart text{font-size:11px;fill:#333}.chart .title{font-size:13px;font-weight:600}.chart .grid{stroke:#eee}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 small{color:#666}code{white-space:pre-wrap}.gallery{display:flex;flex-wrap:wrap;gap:10px}
-.gallery figure{margin:0;width:120px;font-size:12px}.gallery img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc}`;
+.gallery figure{margin:0;width:120px;font-size:12px}.gallery .match figure{width:70px}.gallery img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc}
+.match{display:flex;gap:4px;align-items:flex-start;border:1px solid #ddd;padding:4px;font-size:11px}.match figure{margin:0;text-align:center}
+.match img{width:64px;height:64px;image-rendering:pixelated;border:1px solid #ccc}.match.flagged{border-color:#c0392b;background:#fdf0ee}
+img.grid{image-rendering:pixelated}`;
 
 export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>\n${body}\n</body></html>`;
+}
+
+/** A square image ([size * size * 3] in [0, 1]) or any RGB image as an inline PNG. */
+export function imageDataUri(pixels: Float32Array | RgbImage, size = 0): string {
+  const image = pixels instanceof Float32Array ? { width: size, height: size, pixels } : pixels;
+  return `data:image/png;base64,${Buffer.from(encodePng(image)).toString('base64')}`;
 }

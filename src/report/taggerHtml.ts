@@ -1,14 +1,9 @@
 // The tagger audit as one self-contained HTML page: verdict, ROC, loss histograms, and a gallery of the
 // training images the tagger fits best, each with its loss and how many held-out images it beats.
 import type { TaggerAuditReport } from '../audit/taggerAudit.js';
-import { encodePng } from '../data/imageFile.js';
 import { HELD_OUT, interval, MEMBER, pct, rocChart } from './html.js';
-import { page } from './page.js';
+import { imageDataUri as dataUri, page } from './page.js';
 import { escapeHtml, histogram } from './svg.js';
-
-function dataUri(pixels: Float32Array, size: number): string {
-  return `data:image/png;base64,${Buffer.from(encodePng({ width: size, height: size, pixels })).toString('base64')}`;
-}
 
 export function renderTaggerAuditHtml(r: TaggerAuditReport): string {
   const m = r.membership;

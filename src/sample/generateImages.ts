@@ -1,7 +1,8 @@
 // Image generation from the diffusion model by DDIM (Song et al. 2021): a few denoising steps from pure
 // noise. The temperature is DDIM's eta, the scale of the noise injected at each step: 0 is deterministic,
 // 1 behaves like DDPM ancestral sampling. Guidance w mixes conditional and unconditional noise predictions,
-// eps = eps_uncond + w (eps_cond - eps_uncond) (classifier-free guidance; w = 1 is plain conditioning).
+// out = out_uncond + w (out_cond - out_uncond) on the network's output, noise or v alike, as both are linear in
+// it (classifier-free guidance; w = 1 is plain conditioning).
 import { tf, Rng, deriveSeed } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import type { Diffusion } from '../models/diffusion.js';
@@ -34,10 +35,13 @@ export function sampleImages(model: Diffusion, tags: Float32Array, o: ImageSampl
     const sigma = o.temperature * Math.sqrt((1 - aPrev) / (1 - aT)) * Math.sqrt(Math.max(0, 1 - aT / aPrev));
     const z = sigma > 0 ? gaussian() : undefined;
     const next = tf.tidy(() => {
-      const both = model.predictNoise(tf.concat([x, x]) as tf.Tensor4D, new Array(2 * n).fill(t), tf.tensor2d(conditioned, [2 * n, numTags]));
+      const both = model.predict(tf.concat([x, x]) as tf.Tensor4D, new Array(2 * n).fill(t), tf.tensor2d(conditioned, [2 * n, numTags]));
       const [cond, uncond] = tf.split(both, 2);
-      const eps = tf.add(uncond, tf.mul(tf.sub(cond, uncond), o.guidance));
-      const x0 = tf.clipByValue(tf.div(tf.sub(x, tf.mul(eps, Math.sqrt(1 - aT))), Math.sqrt(aT)), -1, 1);
+      const guided = tf.add(uncond, tf.mul(tf.sub(cond, uncond), o.guidance)) as tf.Tensor4D;
+      const x0 = tf.clipByValue(model.denoised(x, guided, t).image, -1, 1);
+      // The noise consistent with the clipped x0. Keeping the unclipped prediction instead carries the large
+      // early-step errors (x0 is divided by sqrt(alpha-bar) ~ 0.006 at t = T) into every later step.
+      const eps = tf.div(tf.sub(x, tf.mul(x0, Math.sqrt(aT))), Math.sqrt(1 - aT));
       let prev = tf.add(tf.mul(x0, Math.sqrt(aPrev)), tf.mul(eps, Math.sqrt(Math.max(0, 1 - aPrev - sigma * sigma))));
       if (z) prev = tf.add(prev, tf.mul(tf.tensor4d(z, [n, s, s, 3]), sigma));
       return prev as tf.Tensor4D;

@@ -1,13 +1,14 @@
 // The image-to-tags task end to end: image dataset -> split -> tag vocabulary -> CNN tagger -> the one
 // trainer -> weights file, and back to a model that tags an image.
-import { ConfigError, WeightsFormatError } from '../errors.js';
-import { isHeldOut, type SplitSpec } from '../data/split.js';
+import { WeightsFormatError } from '../errors.js';
+import type { SplitSpec } from '../data/split.js';
 import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
 import type { RgbImage } from '../data/imageFile.js';
 import { TagVocabulary, type TagVocabularyJSON } from '../codecs/tags.js';
 import { Tagger, taggerParamShapes, type TaggerConfig } from '../models/tagger.js';
 import type { TrainConfig } from '../train/config.js';
-import { ImageBatches, type ImageItem } from '../train/imageBatches.js';
+import { ImageBatches } from '../train/imageBatches.js';
+import { imageItem, imageProvenance, splitImages, tagVocabularyOf } from './imageData.js';
 import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
 import { loadModelFile, paramsFromRecord, type ModelRecord } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
@@ -36,27 +37,18 @@ export interface TaggerTrainRequest {
 }
 
 export async function trainTagger(req: TaggerTrainRequest): Promise<RunTrainingResult & { vocabulary: TagVocabulary; multiLabel: boolean }> {
-  const sides = { train: [] as ImageExample[], heldOut: [] as ImageExample[] };
-  for (const e of req.dataset.examples) (isHeldOut(e.hash, req.split) ? sides.heldOut : sides.train).push(e);
+  const sides = splitImages(req.dataset, req.split);
   // Single-label data (one tag per image, such as digits) trains a softmax; anything else independent sigmoids.
   const multiLabel = req.dataset.examples.some((e) => e.tags.length !== 1);
-  const vocabulary = TagVocabulary.fromTagLists(sides.train.map((e) => e.tags), multiLabel ? req.settings.minTagCount : 1);
-  if (vocabulary.size < 2) throw new ConfigError(`only ${vocabulary.size} tag(s) occur ${req.settings.minTagCount}+ times in training; a tagger needs at least 2`);
-  const item = (e: ImageExample): ImageItem => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) });
+  const vocabulary = tagVocabularyOf(sides.train, multiLabel ? req.settings.minTagCount : 1);
+  const item = (e: ImageExample) => imageItem(e, vocabulary);
   const config: TaggerConfig = { imageSize: req.dataset.size, channels: req.settings.channels, numTags: vocabulary.size, multiLabel };
   const model = Tagger.init(config, req.train.seed);
   const data = new ImageBatches(sides.train.map(item), sides.heldOut.map(item), req.train.batchSize);
   const recordOf = (state: TrainState, r: EvalRecord | undefined, withState: boolean): ModelRecord => ({
     kind: model.kind, task: TAGGER_TASK, modelConfig: { ...config, minTagCount: req.settings.minTagCount }, trainConfig: req.train,
     vocabulary: vocabulary.toJSON(), params: state.params, trainState: withState ? state : undefined,
-    provenance: {
-      dataset: {
-        name: req.dataset.name, version: req.dataset.version, fingerprint: req.dataset.fingerprint, examples: req.dataset.examples.length,
-        bytes: req.dataset.examples.length * req.dataset.size * req.dataset.size * 3, duplicateCount: req.dataset.duplicateCount,
-      },
-      split: { ...req.split, trainExamples: sides.train.length, heldOutExamples: sides.heldOut.length },
-      steps: state.step, trainLoss: r?.trainLoss ?? NaN, heldOutLoss: r?.heldOutLoss ?? NaN, engramVersion: '',
-    },
+    provenance: imageProvenance(req.dataset, req.split, sides, state, r),
   });
   try {
     const result = await runTraining({ model, data, train: req.train, storage: req.storage, out: req.out, recordOf, onStep: req.onStep, onEval: req.onEval, stopRequested: req.stopRequested });

@@ -9,7 +9,7 @@ import { Gpt, gptParamShapes } from '../models/gpt.js';
 import { GPT_DEFAULTS, type GptConfig } from '../models/gptConfig.js';
 import { TextBatches } from '../train/textBatches.js';
 import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
-import { checkpointPathFor, runTraining, type RunTrainingResult } from './runTraining.js';
+import { checkpointPathFor, checkSameRun, findCheckpoint, runTraining, type RunTrainingResult } from './runTraining.js';
 import type { TrainConfig } from '../train/config.js';
 import { loadModelFile, paramsFromRecord, type ModelRecord, type Provenance } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
@@ -79,28 +79,15 @@ export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOu
   }
 }
 
-/** A resumed run must be the same run: same dataset, split, architecture and settings (steps may grow). */
 function checkResume(checkpoint: ModelRecord, req: TextTrainRequest): void {
-  const was = checkpoint.provenance;
-  if (was.dataset.fingerprint !== req.dataset.fingerprint) {
-    throw new DatasetError(`checkpoint was trained on ${was.dataset.name} (fingerprint ${was.dataset.fingerprint.slice(0, 12)}), not on ${req.dataset.name} (${req.dataset.fingerprint.slice(0, 12)})`);
-  }
-  const differs = (a: object, b: object, skip: string[] = []) =>
-    Object.entries(a).filter(([k, v]) => !skip.includes(k) && k in b && JSON.stringify(v) !== JSON.stringify((b as Record<string, unknown>)[k])).map(([k]) => k);
-  const bad = [
-    ...differs(req.model, checkpoint.modelConfig),
-    ...differs(req.train, checkpoint.trainConfig, ['steps']),
-    ...differs(req.split, was.split),
-    ...(JSON.stringify(was.canaries?.hashes ?? []) === JSON.stringify(req.canaries ? canaryHashes(makeCanaries(req.canaries)) : []) ? [] : ['canaries']),
-  ];
-  if (bad.length > 0) throw new ConfigError(`--resume with settings that differ from the checkpoint: ${bad.join(', ')}; drop those flags`);
+  const canariesDiffer = JSON.stringify(checkpoint.provenance.canaries?.hashes ?? []) !== JSON.stringify(req.canaries ? canaryHashes(makeCanaries(req.canaries)) : []);
+  checkSameRun(checkpoint, { dataset: req.dataset, modelSettings: req.model, train: req.train, split: req.split }, canariesDiffer ? ['canaries'] : []);
 }
 
 /** The settings a checkpoint was made with, so --resume can reuse them without repeating every flag. */
 export async function readResumeSettings(storage: Storage, out: string): Promise<{ model: TextModelSettings; train: TrainConfig; split: SplitSpec; canaries?: { count: number; repeats: readonly number[] } } | undefined> {
-  const checkpoint = checkpointPathFor(out);
-  if (!(await storage.exists(checkpoint))) return undefined;
-  const record = await loadModelFile(storage, checkpoint, { task: TEXT_TASK });
+  const record = await findCheckpoint(storage, out, TEXT_TASK);
+  if (!record) return undefined;
   const { vocabSize: _vocab, ...model } = record.modelConfig as unknown as GptConfig;
   const { splitSeed, heldOutFraction } = record.provenance.split;
   const canaries = record.provenance.canaries && { count: record.provenance.canaries.count, repeats: record.provenance.canaries.repeats };

@@ -23,6 +23,8 @@ export interface TrainConfig {
   readonly seed: number;
   /** Which weights the output file holds: those with the best held-out loss, or the last. */
   readonly keep: 'best' | 'last';
+  /** Decay of the moving average of the weights that is evaluated and shipped (0 = ship the weights as trained). */
+  readonly emaDecay: number;
 }
 
 export const TRAIN_DEFAULTS: TrainConfig = {
@@ -39,6 +41,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   evalBatches: 8,
   seed: 1337,
   keep: 'best',
+  emaDecay: 0,
 };
 
 export function validateTrainConfig(c: TrainConfig): void {
@@ -48,6 +51,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.warmupSteps) || c.warmupSteps < 0) throw new ConfigError(`warmupSteps must be >= 0, got ${c.warmupSteps}`);
   if (!(c.learningRate > 0) || !(c.minLearningRate >= 0)) throw new ConfigError('learning rates must be positive');
   if (c.keep !== 'best' && c.keep !== 'last') throw new ConfigError(`keep must be "best" or "last", got ${c.keep}`);
+  if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new ConfigError(`emaDecay must be in [0, 1), got ${c.emaDecay}`);
 }
 
 /** Linear warm-up, then cosine decay from learningRate to minLearningRate over the remaining steps. */

@@ -6,6 +6,7 @@ import { tf, deriveSeed } from '../engine/index.js';
 import { TrainingStopped } from '../errors.js';
 import type { TrainableModel } from '../models/model.js';
 import { AdamW } from './adamw.js';
+import { WeightAverage } from './weightAverage.js';
 import { learningRateAt, validateTrainConfig, type TrainConfig } from './config.js';
 
 /** Where batches come from. Batches are a pure function of (seed, step), which makes resume exact. */
@@ -73,15 +74,19 @@ export async function train<Batch>(
 ): Promise<TrainResult> {
   validateTrainConfig(config);
   const optimizer = new AdamW(model.params, config);
+  const average = config.emaDecay > 0 ? new WeightAverage(model.params, config.emaDecay) : undefined;
   let step = 0;
   let best = { loss: Infinity, step: 0, eval: undefined as EvalRecord | undefined };
   if (resume) {
-    restore(model, optimizer, resume);
+    restore(model, optimizer, average, resume);
     step = resume.step;
     best = { loss: resume.bestHeldOutLoss, step: resume.bestStep, eval: undefined };
   }
   const evalSets = { train: data.evalBatches('train', config.evalBatches), heldOut: data.evalBatches('heldOut', config.evalBatches) };
-  const snapshot = () => takeState(model, optimizer, step, best.loss, best.step);
+  const snapshot = () => takeState(model, optimizer, average, step, best.loss, best.step);
+  // The shipped weights: the moving average when there is one.
+  const modelSnapshot = (): TrainState => (average ? { ...snapshot(), params: readArrays(average.averages) } : snapshot());
+  const evaluated = (batches: Batch[]) => (average ? average.swappedIn(() => evaluate(model, batches)) : evaluate(model, batches));
   let lastCheckpoint = 'none (no evaluation finished yet)';
   let lastEval: EvalRecord | undefined;
   const started = performance.now();
@@ -104,19 +109,20 @@ export async function train<Batch>(
             `weights not updated. Last good checkpoint: ${lastCheckpoint}. Try a lower --learning-rate.`, 3);
       }
       step += 1;
+      average?.update(optimizer.t);
       items += data.itemsPerBatch;
       const itemsPerSecond = items / ((performance.now() - started) / 1000);
       if (step % config.evalEvery === 0 || step === config.steps) {
         lastEval = {
           step,
-          trainLoss: evaluate(model, evalSets.train),
-          heldOutLoss: evaluate(model, evalSets.heldOut),
+          trainLoss: evaluated(evalSets.train),
+          heldOutLoss: evaluated(evalSets.heldOut),
           learningRate, itemsPerSecond,
           elapsedSeconds: (performance.now() - started) / 1000,
         };
         const improved = lastEval.heldOutLoss < best.loss;
         if (improved) best = { loss: lastEval.heldOutLoss, step, eval: lastEval };
-        if (config.keep === 'last' || improved) await hooks.saveModel(snapshot(), lastEval);
+        if (config.keep === 'last' || improved) await hooks.saveModel(modelSnapshot(), lastEval);
         lastCheckpoint = await hooks.saveCheckpoint(snapshot());
         hooks.onEval?.(lastEval);
       }
@@ -128,6 +134,7 @@ export async function train<Batch>(
     return { state: snapshot(), lastEval, bestEval: best.eval ?? lastEval };
   } finally {
     optimizer.dispose();
+    average?.dispose();
   }
 }
 
@@ -148,12 +155,12 @@ function readArrays(tensors: Iterable<[string, tf.Variable]>, prefix = ''): Map<
   return out;
 }
 
-function takeState(model: TrainableModel<unknown>, optimizer: AdamW, step: number, bestLoss: number, bestStep: number): TrainState {
-  const moments = new Map([...readArrays(optimizer.m, 'm.'), ...readArrays(optimizer.v, 'v.')]);
+function takeState(model: TrainableModel<unknown>, optimizer: AdamW, average: WeightAverage | undefined, step: number, bestLoss: number, bestStep: number): TrainState {
+  const moments = new Map([...readArrays(optimizer.m, 'm.'), ...readArrays(optimizer.v, 'v.'), ...(average ? readArrays(average.averages, 'ema.') : [])]);
   return { step, bestHeldOutLoss: bestLoss, bestStep, adamT: optimizer.t, params: readArrays(model.params), moments };
 }
 
-function restore(model: TrainableModel<unknown>, optimizer: AdamW, state: TrainState): void {
+function restore(model: TrainableModel<unknown>, optimizer: AdamW, average: WeightAverage | undefined, state: TrainState): void {
   const assign = (target: tf.Variable, source: NamedArray | undefined, name: string) => {
     if (!source || source.data.length !== target.size) throw new Error(`checkpoint is missing or mis-sized: ${name}`);
     tf.tidy(() => target.assign(tf.tensor(source.data, target.shape)));
@@ -162,6 +169,7 @@ function restore(model: TrainableModel<unknown>, optimizer: AdamW, state: TrainS
     assign(p, state.params.get(name), name);
     assign(optimizer.m.get(name)!, state.moments.get('m.' + name), 'm.' + name);
     assign(optimizer.v.get(name)!, state.moments.get('v.' + name), 'v.' + name);
+    if (average) assign(average.averages.get(name)!, state.moments.get('ema.' + name), 'ema.' + name);
   }
   optimizer.t = state.adamT;
 }

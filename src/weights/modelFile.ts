@@ -4,7 +4,7 @@
 import { tf, variableOf } from '../engine/index.js';
 import { WeightsFormatError } from '../errors.js';
 import type { NamedArray, TrainState } from '../train/trainer.js';
-import type { TrainConfig } from '../train/config.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import type { Storage } from './storage.js';
@@ -98,7 +98,9 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelRecord 
     ? { ...rawState, bestHeldOutLoss: rawState.bestHeldOutLoss ?? Infinity, params, moments }
     : undefined;
   const record = {
-    kind: meta[KEY.kind], task: meta[KEY.task], modelConfig: json(KEY.modelConfig), trainConfig: json(KEY.trainConfig),
+    kind: meta[KEY.kind], task: meta[KEY.task], modelConfig: json(KEY.modelConfig),
+    // Settings added since a file was written take their defaults (emaDecay: 0 reproduces older files).
+    trainConfig: json(KEY.trainConfig) && { ...TRAIN_DEFAULTS, ...json(KEY.trainConfig) },
     vocabulary: json(KEY.vocabulary), provenance: json(KEY.provenance), params, trainState,
   };
   for (const key of ['kind', 'task', 'modelConfig', 'trainConfig', 'provenance'] as const) {

@@ -1,0 +1,36 @@
+// The data flags every image command shares (--data, --image-size, --skip-bad-files) and the one line that
+// describes what was loaded.
+import { ConfigError } from '../errors.js';
+import { loadImageDataset } from '../data/images.js';
+import type { ImageDataset } from '../data/imageDataset.js';
+import { numberFlag, type FlagSpec } from './flags.js';
+
+export const IMAGE_DATA_FLAGS: FlagSpec = { data: { type: 'string' }, 'image-size': { type: 'string' }, 'skip-bad-files': { type: 'boolean' } };
+
+export const IMAGE_DATA_HELP = `  --data SPEC          mnist (default; mnist:N for N images per digit), emoji, emoji+skin-tones, or a folder
+                       with tags.tsv ("file.png<TAB>tag, tag")
+  --image-size N       images are resized to N x N (default 32)
+  --skip-bad-files     in a folder, skip unreadable images (counted) instead of stopping`;
+
+/** The image size from --image-size, checked to survive `halvings` halvings. */
+export function imageSizeFlag(values: Record<string, string | boolean | undefined>, halvings: number, fallback = 32): number {
+  const size = numberFlag(values, 'image-size', fallback);
+  if (!Number.isInteger(size) || size < 2 ** halvings || size % 2 ** halvings !== 0) {
+    throw new ConfigError(`--image-size ${size} must be a multiple of ${2 ** halvings} (the model halves it ${halvings} time${halvings === 1 ? '' : 's'})`);
+  }
+  return size;
+}
+
+export function loadImageDataFromFlags(values: Record<string, string | boolean | undefined>, size: number, fallback = 'mnist'): ImageDataset {
+  const dataset = loadImageDataset((values.data as string | undefined) ?? fallback, { size, onBadFile: values['skip-bad-files'] ? 'skip' : 'stop' });
+  const skipped = 'skipped' in dataset ? ` (${(dataset as { skipped: unknown[] }).skipped.length} unreadable files skipped)` : '';
+  console.error(`dataset ${dataset.name}: ${dataset.examples.length} images at ${size}x${size}, ${dataset.nearDuplicateGroups} near-duplicate groups${skipped}`);
+  return dataset;
+}
+
+/** "32,64" -> [32, 64]. */
+export function channelsFlag(values: Record<string, string | boolean | undefined>, fallback: readonly number[]): number[] {
+  const channels = values.channels ? String(values.channels).split(',').map(Number) : [...fallback];
+  if (channels.some((c) => !Number.isInteger(c) || c < 1)) throw new ConfigError(`--channels must be positive integers, got ${values.channels}`);
+  return channels;
+}

@@ -1,0 +1,106 @@
+// The tags-to-image task end to end: image dataset -> split -> tag vocabulary -> conditional diffusion
+// UNet -> the one trainer -> weights file, and back from a weights file to a model that draws images for tags.
+import { ConfigError, WeightsFormatError } from '../errors.js';
+import type { SplitSpec } from '../data/split.js';
+import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
+import { TagVocabulary, type TagVocabularyJSON } from '../codecs/tags.js';
+import { Diffusion, diffusionParamShapes, type DiffusionConfig } from '../models/diffusion.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
+import { ImageBatches } from '../train/imageBatches.js';
+import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
+import { loadModelFile, paramsFromRecord, type ModelRecord } from '../weights/modelFile.js';
+import type { Storage } from '../weights/storage.js';
+import { sampleImages, type ImageSamplingOptions } from '../sample/generateImages.js';
+import { imageItem, imageProvenance, splitImages, tagVocabularyOf } from './imageData.js';
+import { checkSameRun, findCheckpoint, runTraining, type RunTrainingResult } from './runTraining.js';
+
+export const IMAGE_TASK = 'tags-to-image';
+
+/** The model settings a user chooses; the tag count follows from the data. */
+export interface ImageModelSettings extends Omit<DiffusionConfig, 'numTags' | 'imageSize'> {
+  /** Tags seen fewer times in training are left out of the vocabulary (multi-tag data only). */
+  readonly minTagCount: number;
+}
+
+export const IMAGE_MODEL_DEFAULTS: ImageModelSettings = { channels: [32, 64], embedDim: 64, timesteps: 1000, tagDropout: 0.1, schedule: 'cosine', prediction: 'v', minTagCount: 2 };
+
+// Diffusion keeps the last weights by default (its held-out loss flattens early while samples keep improving),
+// and ships their moving average, which samples markedly cleaner than the last step's weights.
+export const IMAGE_TRAIN_DEFAULTS: TrainConfig = {
+  ...TRAIN_DEFAULTS, steps: 2000, learningRate: 2e-3, minLearningRate: 2e-4, warmupSteps: 100, weightDecay: 0, evalEvery: 250, evalBatches: 4, keep: 'last', emaDecay: 0.995,
+};
+
+export interface ImageTrainRequest {
+  readonly dataset: ImageDataset;
+  readonly out: string;
+  readonly model: ImageModelSettings;
+  readonly train: TrainConfig;
+  readonly split: SplitSpec;
+  readonly storage: Storage;
+  /** Continue from the checkpoint beside `out`. */
+  readonly resume?: boolean;
+  readonly onStep?: (record: StepRecord) => void;
+  readonly onEval?: (record: EvalRecord) => void;
+  readonly stopRequested?: () => boolean;
+}
+
+export type ImageTrainOutcome = RunTrainingResult & { readonly vocabulary: TagVocabulary };
+
+export async function trainImageModel(req: ImageTrainRequest): Promise<ImageTrainOutcome> {
+  const resumed = req.resume ? await findCheckpoint(req.storage, req.out, IMAGE_TASK) : undefined;
+  if (req.resume && !resumed) throw new ConfigError(`--resume: no checkpoint beside ${req.out}; train without --resume first`);
+  if (resumed) checkSameRun(resumed, { dataset: req.dataset, modelSettings: { ...req.model, imageSize: req.dataset.size }, train: req.train, split: req.split });
+  const sides = splitImages(req.dataset, req.split);
+  const multiTag = req.dataset.examples.some((e) => e.tags.length !== 1);
+  const vocabulary = tagVocabularyOf(sides.train, multiTag ? req.model.minTagCount : 1);
+  const { minTagCount: _min, ...architecture } = req.model;
+  const config: DiffusionConfig = { ...architecture, imageSize: req.dataset.size, numTags: vocabulary.size };
+  const model = Diffusion.init(config, req.train.seed);
+  const item = (e: ImageExample) => imageItem(e, vocabulary);
+  const data = new ImageBatches(sides.train.map(item), sides.heldOut.map(item), req.train.batchSize);
+  const recordOf = (state: TrainState, r: EvalRecord | undefined, withState: boolean): ModelRecord => ({
+    kind: model.kind, task: IMAGE_TASK, modelConfig: { ...config, minTagCount: req.model.minTagCount }, trainConfig: req.train,
+    vocabulary: vocabulary.toJSON(), params: state.params, trainState: withState ? state : undefined,
+    provenance: imageProvenance(req.dataset, req.split, sides, state, r),
+  });
+  try {
+    const result = await runTraining({
+      model, data, train: req.train, storage: req.storage, out: req.out, resume: resumed?.trainState,
+      recordOf, onStep: req.onStep, onEval: req.onEval, stopRequested: req.stopRequested,
+    });
+    return { ...result, vocabulary };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface LoadedImageModel {
+  readonly model: Diffusion;
+  readonly vocabulary: TagVocabulary;
+  readonly record: ModelRecord;
+}
+
+export async function loadImageModel(storage: Storage, location: string): Promise<LoadedImageModel> {
+  return imageModelFromRecord(await loadModelFile(storage, location, { kind: 'diffusion', task: IMAGE_TASK }), location);
+}
+
+/** An image model from a weights file already read. */
+export function imageModelFromRecord(record: ModelRecord, location: string): LoadedImageModel {
+  if (record.kind !== 'diffusion' || record.task !== IMAGE_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a tags-to-image (diffusion) model`);
+  const vocabulary = TagVocabulary.fromJSON(record.vocabulary as TagVocabularyJSON);
+  const { minTagCount: _min, ...config } = record.modelConfig as unknown as DiffusionConfig & { minTagCount: number };
+  if (config.numTags !== vocabulary.size) throw new WeightsFormatError(`${location}: ${vocabulary.size} tags in the vocabulary, ${config.numTags} inputs in the model`);
+  const params = paramsFromRecord(record, diffusionParamShapes(config), location);
+  return { model: new Diffusion(config, params), vocabulary, record };
+}
+
+/** "smiling, cat" -> ["smiling", "cat"]; an empty string is no tags (unconditional). */
+export function parseTags(text: string): string[] {
+  return text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+}
+
+/** Images [size * size * 3] in [0, 1] for the tags; unknown tags are refused, naming close known ones. */
+export function generateImages(loaded: LoadedImageModel, tags: readonly string[], options: ImageSamplingOptions): Float32Array[] {
+  loaded.vocabulary.checkKnown(tags);
+  return sampleImages(loaded.model, loaded.vocabulary.encode(tags), options);
+}

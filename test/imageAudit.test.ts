@@ -1,0 +1,61 @@
+// The image copy audit: planted copies of training emoji are flagged by the ratio rule while held-out emoji
+// are not; rate curves count exactly; a tiny generator's full audit runs and keeps pixels out of the JSON.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isHeldOut } from '../src/data/split.js';
+import { loadEmoji } from '../src/data/emoji.js';
+import { tileImages } from '../src/data/imageFile.js';
+import { copyAnalysis, rateCurve } from '../src/audit/imageCopies.js';
+import { ready } from './helpers.js';
+
+await ready;
+
+test('planted copies among held-out emoji: every copy is flagged, no held-out emoji is', () => {
+  const emoji = loadEmoji({ size: 16 }).examples;
+  const spec = { splitSeed: 0, heldOutFraction: 0.2 };
+  const train = emoji.filter((e) => !isHeldOut(e.hash, spec)).slice(0, 400);
+  // Flags are left out of the held-out side: many are copies of each other (checked below).
+  const heldOut = emoji.filter((e) => isHeldOut(e.hash, spec) && !e.tags.includes('flags')).slice(0, 60);
+  const trainPixels = train.map((e) => e.image.pixels);
+  // Copies as a generator would make them: faint noise over a training image.
+  const planted = [3, 50, 222].map((i) => trainPixels[i].map((v, j) => Math.min(1, Math.max(0, v + 0.03 * Math.sin(j * 12.9898)))));
+  const result = copyAnalysis([...planted, ...heldOut.map((e) => e.image.pixels)], trainPixels, 16);
+  [3, 50, 222].forEach((index, i) => {
+    assert.equal(result.matches[i].nearest[0].index, index);
+    assert.ok(result.matches[i].nearCopy, `planted copy of #${index}: ratio ${result.matches[i].ratio}`);
+  });
+  const flagged = result.matches.slice(3).map((m, i) => ({ m, e: heldOut[i] })).filter(({ m }) => m.nearCopy);
+  assert.equal(flagged.length, 0, `held-out emoji flagged: ${flagged.map(({ e, m }) => `${e.source} (ratio ${m.ratio.toFixed(2)})`).join(', ')}`);
+  assert.equal(result.nearCopyRate.estimate, 3 / 63);
+  for (const m of result.matches) {
+    assert.equal(m.nearest.length, 3);
+    assert.ok(m.nearest[0].tiledL2 <= m.nearest[1].tiledL2 && m.nearest[1].tiledL2 <= m.nearest[2].tiledL2);
+    assert.ok(m.l2 <= m.tiledL2 + 1e-6, 'the largest tile is at least the whole-image distance');
+  }
+  // The held-out baseline is why the audit compares against unseen images: held-out flags are exact copies
+  // of training flags (France is Clipperton Island's flag), with no model involved.
+  const heldOutFlags = emoji.filter((e) => isHeldOut(e.hash, spec) && e.tags.includes('flags'));
+  const flagMatches = copyAnalysis(heldOutFlags.map((e) => e.image.pixels), trainPixels, 16).matches;
+  assert.ok(flagMatches.some((m) => m.tiledL2 < 1e-3 && m.nearCopy), 'some held-out flag is drawn exactly like a training flag');
+});
+
+test('rate curve: share of distances within each threshold', () => {
+  const curve = rateCurve([0.05, 0.15, 0.25, 0.25], 0.3, 4);
+  assert.deepEqual(curve.thresholds.map((t) => +t.toFixed(6)), [0, 0.1, 0.2, 0.3]);
+  assert.deepEqual(curve.rates, [0, 0.25, 0.5, 1]);
+});
+
+test('image grid: cells in place, scaled by nearest neighbour, white gaps', () => {
+  const red = new Float32Array(2 * 2 * 3).map((_, i) => (i % 3 === 0 ? 1 : 0));
+  const blue = new Float32Array(2 * 2 * 3).map((_, i) => (i % 3 === 2 ? 1 : 0));
+  const grid = tileImages([red, blue, red], 2, { columns: 2, scale: 2, gap: 1 });
+  assert.equal(grid.width, 2 * 4 + 3);
+  assert.equal(grid.height, 2 * 4 + 3);
+  const at = (x: number, y: number) => Array.from(grid.pixels.subarray((y * grid.width + x) * 3, (y * grid.width + x) * 3 + 3));
+  assert.deepEqual(at(0, 0), [1, 1, 1]);
+  assert.deepEqual(at(1, 1), [1, 0, 0]);
+  assert.deepEqual(at(4, 4), [1, 0, 0]);
+  assert.deepEqual(at(6, 1), [0, 0, 1]);
+  assert.deepEqual(at(1, 6), [1, 0, 0], 'the third image starts the second row');
+  assert.deepEqual(at(6, 6), [1, 1, 1], 'the missing fourth cell stays white');
+});
