@@ -1,7 +1,7 @@
 // npm run experiment:images: do small diffusion models copy their training digits, and when do they stop?
 // 1. A judge: a tagger trained on MNIST's training split, scored on held-out digits.
 // 2. Quality: a conditional diffusion model on all of MNIST's training split; the judge scores 30 generated
-//    images per digit at three temperatures (conditional accuracy), with a sample grid per temperature.
+//    images per digit at three temperatures and three guidance weights (conditional accuracy), with a grid each.
 // 3. Disjoint-split test (Kadkhodaie et al. 2024, "Generalization in diffusion models arises from
 //    geometry-adaptive harmonic representations"): at each dataset size N, two models trained on disjoint
 //    sets of N digits draw from the same noise. Memorising models each return their nearest training image,
@@ -34,7 +34,11 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const OUT = path.join(ROOT, 'runs', 'experiment-images');
 const SIZE = 16;
 const SPLIT = { splitSeed: 0, heldOutFraction: 0.05 };
-const TEMPERATURES = [0, 0.5, 1];
+// Sampling settings scored by the judge: three temperatures at the default guidance, then guidance 1 and 4.
+const SETTINGS = [
+  { temperature: 0, guidance: 2 }, { temperature: 0.5, guidance: 2 }, { temperature: 1, guidance: 2 },
+  { temperature: 0, guidance: 1 }, { temperature: 0, guidance: 4 },
+];
 const PER_DIGIT = 30;
 const DIGITS = Array.from({ length: 10 }, (_, d) => String(d));
 
@@ -132,14 +136,14 @@ async function main(): Promise<void> {
     onEval: (r) => log(`  step ${r.step}: denoising loss train ${r.trainLoss.toFixed(4)}, held-out ${r.heldOutLoss.toFixed(4)}, ${Math.round(r.itemsPerSecond)} images/s`),
   });
   const loaded = await loadImageModel(storage, 'digits.safetensors');
-  const quality = TEMPERATURES.map((temperature) => {
+  const quality = SETTINGS.map(({ temperature, guidance }) => {
     const perDigit = DIGITS.map((digit) => {
-      const images = sampleImages(loaded.model, loaded.vocabulary.encode([digit]), { samples: PER_DIGIT, steps: 50, temperature, guidance: 2, seed: Number(digit) });
+      const images = sampleImages(loaded.model, loaded.vocabulary.encode([digit]), { samples: PER_DIGIT, steps: 50, temperature, guidance, seed: Number(digit) });
       return { digit, accuracy: judged(judge, images, digit), shown: images.slice(0, 10) };
     });
     const accuracy = mean(perDigit.map((d) => d.accuracy));
-    log(`  temperature ${temperature}: conditional accuracy ${(100 * accuracy).toFixed(1)}% (${perDigit.map((d) => `${d.digit}: ${Math.round(100 * d.accuracy)}%`).join(', ')})`);
-    return { temperature, accuracy, perDigit };
+    log(`  temperature ${temperature}, guidance ${guidance}: conditional accuracy ${(100 * accuracy).toFixed(1)}% (${perDigit.map((d) => `${d.digit}: ${Math.round(100 * d.accuracy)}%`).join(', ')})`);
+    return { temperature, guidance, accuracy, perDigit };
   });
   const config = loaded.model.config;
   loaded.model.dispose();
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
   const results = {
     size: SIZE, split: SPLIT, steps, disjointSteps, channels, minutes, judgeHeldOutAccuracy: heldOutAccuracy,
     trained: { itemsPerSecond: outcome.lastEval.itemsPerSecond, trainLoss: outcome.lastEval.trainLoss, heldOutLoss: outcome.lastEval.heldOutLoss, parameters: outcome.parameterCount },
-    quality: quality.map((q) => ({ temperature: q.temperature, accuracy: q.accuracy, perDigit: q.perDigit.map((d) => ({ digit: d.digit, accuracy: d.accuracy })) })),
+    quality: quality.map((q) => ({ temperature: q.temperature, guidance: q.guidance, accuracy: q.accuracy, perDigit: q.perDigit.map((d) => ({ digit: d.digit, accuracy: d.accuracy })) })),
     disjoint: disjoint.map(({ grid: _grid, ...r }) => r),
   };
   writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
@@ -167,15 +171,15 @@ async function main(): Promise<void> {
 }
 
 type Results = { minutes: number; judgeHeldOutAccuracy: number; steps: number; disjointSteps: number; channels: number[]; trained: { itemsPerSecond: number; heldOutLoss: number; parameters: number } };
-type Quality = { temperature: number; accuracy: number; perDigit: { digit: string; accuracy: number; shown: Float32Array[] }[] };
+type Quality = { temperature: number; guidance: number; accuracy: number; perDigit: { digit: string; accuracy: number; shown: Float32Array[] }[] };
 
 function render(r: Results, quality: Quality[], disjoint: DisjointResult[]): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const grids = quality.map((q) => `<figure><img class="grid" width="${10 * 34}" src="${imageDataUri(tileImages(q.perDigit.flatMap((d) => d.shown), SIZE, { columns: 10, scale: 2, gap: 1 }))}" alt="samples at temperature ${q.temperature}">` +
-    `<figcaption>temperature ${q.temperature}: the judge agrees on ${pct(q.accuracy)}</figcaption></figure>`).join('');
+  const grids = quality.map((q) => `<figure class="wide"><img class="grid" src="${imageDataUri(tileImages(q.perDigit.flatMap((d) => d.shown), SIZE, { columns: 10, scale: 2, gap: 1 }))}" alt="samples at temperature ${q.temperature}, guidance ${q.guidance}">` +
+    `<figcaption>temperature ${q.temperature}, guidance ${q.guidance}: the judge agrees on ${pct(q.accuracy)}</figcaption></figure>`).join('');
   const scatter = lineChart([
-    ...disjoint.map((d, i) => ({ name: `N = ${d.n}`, color: ['#c0392b', '#d68910', '#2471a3', '#1e8449'][i % 4], points: d.pairs.map((p) => [mean([...p.toTraining]), p.between] as const) })),
-  ].map((s) => ({ ...s, points: [...s.points].sort((a, b) => a[0] - b[0]) })), { title: 'Same noise, two disjoint training sets', xLabel: 'distance to nearest own training image (L2)', yLabel: 'distance between the two models\' images', xRange: [0, 0.5], yRange: [0, 0.5] });
+    ...disjoint.map((d, i) => ({ name: `N = ${d.n}`, color: ['#c0392b', '#d68910', '#2471a3', '#1e8449'][i % 4], dotsOnly: true, points: d.pairs.map((p) => [mean([...p.toTraining]), p.between] as const) })),
+  ], { title: 'Same noise, two disjoint training sets', xLabel: 'distance to nearest own training image (L2)', yLabel: 'distance between the two models\' images', xRange: [0, 0.5], yRange: [0, 0.5] });
   const trend = lineChart([
     { name: 'between the two models', color: '#2471a3', points: disjoint.map((d) => [d.n, d.meanBetween] as const) },
     { name: 'to the nearest training image', color: '#c0392b', points: disjoint.map((d) => [d.n, d.meanToTraining] as const) },
@@ -188,9 +192,9 @@ calls ${pct(r.judgeHeldOutAccuracy)} of held-out real digits correctly.</p>
 <h2>Quality: conditional accuracy</h2>
 <p>A model with channels ${r.channels.join(', ')} (${r.trained.parameters.toLocaleString('en-US')} parameters) trained ${r.steps} steps at
 ${Math.round(r.trained.itemsPerSecond)} images/s (held-out denoising loss ${r.trained.heldOutLoss.toFixed(4)}). ${PER_DIGIT} images per digit and
-temperature, guidance 2, 50 DDIM steps; rows are the digits 0-9.</p>
-<table><tr><th>temperature</th>${DIGITS.map((d) => `<th>${d}</th>`).join('')}<th>all</th></tr>
-${quality.map((q) => `<tr><th>${q.temperature}</th>${q.perDigit.map((d) => `<td>${Math.round(100 * d.accuracy)}%</td>`).join('')}<td><b>${pct(q.accuracy)}</b></td></tr>`).join('')}</table>
+setting, 50 DDIM steps; in the grids, rows are the digits 0-9.</p>
+<table><tr><th>temperature</th><th>guidance</th>${DIGITS.map((d) => `<th>${d}</th>`).join('')}<th>all</th></tr>
+${quality.map((q) => `<tr><th>${q.temperature}</th><th>${q.guidance}</th>${q.perDigit.map((d) => `<td>${Math.round(100 * d.accuracy)}%</td>`).join('')}<td><b>${pct(q.accuracy)}</b></td></tr>`).join('')}</table>
 <div class="gallery">${grids}</div>
 <h2>Disjoint halves (Kadkhodaie et al. 2024)</h2>
 <p>${escapeHtml(`At each N, two models with the same architecture and seed are trained ${r.disjointSteps} steps on disjoint sets of N digits and sample from the same noise (temperature 0). Small N: each model reproduces its own nearest training image, so the two outputs differ. Large N: both learn the distribution and, from the same noise, draw nearly the same new digit, far from any training image.`)}</p>

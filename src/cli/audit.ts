@@ -21,27 +21,16 @@ import { FileStorage } from '../weights/storage.js';
 import { kebab, numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
 
-export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--examples N] [--prefix-lengths 8,16,32] [--suffix-length N]
-                         [--temperatures 0,0.7,1,1.3] [--samples G] [--max-tokens M] [--seed S]
+export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--seed S] [flags for the model's kind]
 
 Measures what a model remembers of its training data, each figure beside the same figure on held-out
-examples: capacity (bits in the weights vs bits in the data), verbatim extraction (Carlini et al. 2022),
-loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR), and regurgitation in free generation
-(longest verbatim run shared with the training set, via a suffix array). Rebuilds the train/held-out
-split from the weights file's provenance; refuses a dataset whose fingerprint does not match.
+examples. Rebuilds the train/held-out split from the weights file's provenance and refuses a dataset whose
+fingerprint does not match. Writes audit.json (every number, its interval, the settings) and report.html.
   --data SPEC          the training dataset (default: the one named in the weights file, if built in)
-For a tagger: membership inference on its per-image loss and a gallery of the training images it fits best.
-For an image model: images generated per condition and temperature, each matched to its nearest training images
-(normalised L2, tiled L2, Carlini's ratio rule) beside held-out real images as the baseline; membership inference
-on the denoising loss; sample grids and a gallery of generations beside their nearest training images.
-  --conditions N       tag sets generated for (default ${IMAGE_AUDIT_DEFAULTS.conditions}); --samples per condition and temperature
-                       (default ${IMAGE_AUDIT_DEFAULTS.samples} for images); --temperatures (default ${IMAGE_AUDIT_DEFAULTS.temperatures.join(',')} for images)
-  --steps S            DDIM steps (default ${IMAGE_AUDIT_DEFAULTS.steps}); --guidance W (default ${IMAGE_AUDIT_DEFAULTS.guidance})
-  --baseline-images N  held-out real images matched as the baseline (default ${IMAGE_AUDIT_DEFAULTS.baselineImages})
-  --loss-steps T       timesteps of the denoising loss for membership inference (default ${IMAGE_AUDIT_DEFAULTS.lossSteps.join(',')})
-  --examples N         images per side for membership inference (default ${IMAGE_AUDIT_DEFAULTS.examples})
-Text models:
   --out DIR            where audit.json and report.html go (default: audit/ beside MODEL)
+Text models: capacity (bits in the weights vs bits in the data), verbatim extraction (Carlini et al. 2022),
+loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR), regurgitation in free generation
+(longest verbatim run shared with the training set, via a suffix array), canary exposure.
   --examples N         examples audited from each side (default ${TEXT_AUDIT_DEFAULTS.examples})
   --prefix-lengths L   prompt lengths k for extraction (default ${TEXT_AUDIT_DEFAULTS.prefixLengths.join(',')})
   --suffix-length N    characters that must match exactly (default ${TEXT_AUDIT_DEFAULTS.suffixLength})
@@ -49,7 +38,19 @@ Text models:
   --samples G          texts generated per temperature (default ${TEXT_AUDIT_DEFAULTS.samples})
   --max-tokens M       longest generated text (default ${TEXT_AUDIT_DEFAULTS.maxTokens})
   --canary-seed S      for models trained with --canaries: the seed used in training (default ${TEXT_AUDIT_DEFAULTS.canarySeed})
-  --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})`;
+  --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})
+Image models: images generated per condition and temperature, each matched to its nearest training images
+(normalised L2, tiled L2, Carlini's ratio rule) beside held-out real images as the baseline; membership
+inference on the denoising loss; sample grids and a gallery of generations beside their nearest training images.
+  --conditions N       tag sets generated for (default ${IMAGE_AUDIT_DEFAULTS.conditions})
+  --samples G          images per condition and temperature (default ${IMAGE_AUDIT_DEFAULTS.samples})
+  --temperatures T     DDIM temperatures (default ${IMAGE_AUDIT_DEFAULTS.temperatures.join(',')})
+  --steps S            DDIM steps (default ${IMAGE_AUDIT_DEFAULTS.steps}); --guidance W (default ${IMAGE_AUDIT_DEFAULTS.guidance})
+  --baseline-images N  held-out real images matched as the baseline (default ${IMAGE_AUDIT_DEFAULTS.baselineImages})
+  --loss-steps T       timesteps of the denoising loss for membership inference (default ${IMAGE_AUDIT_DEFAULTS.lossSteps.join(',')})
+  --examples N         images per side for membership inference (default ${IMAGE_AUDIT_DEFAULTS.examples})
+Taggers: membership inference on the per-image loss, and a gallery of the training images fit best.
+  --examples N         images per side (default ${TEXT_AUDIT_DEFAULTS.examples})`;
 
 interface WeightsFile {
   readonly file: string;
@@ -105,7 +106,7 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
   const report = runImageAudit({
     ...loaded, file, fileSha256: weights.fileSha256, dataset, settings,
     progress: (stage, done, total) => {
-      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, stage === 'generating' ? 'cond' : stage === 'denoising loss' ? 'img' : 'side'));
+      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, stage === 'generating' ? 'condition' : stage === 'denoising loss' ? 'img' : 'set'));
       bars.get(stage)!.update(done);
       if (done >= total) bars.get(stage)!.finish();
     },

@@ -29,7 +29,7 @@ export class ProgressBar {
     const filled = Math.round((width * Math.min(done, this.total)) / this.total);
     const bar = '='.repeat(filled) + ' '.repeat(width - filled);
     const line = `${this.label} ${done}/${this.total} [${bar}] ${Math.floor((100 * done) / this.total)}% ` +
-      `${Math.round(perSecond).toLocaleString('en-US')} ${this.unit}/s ETA ${formatDuration(eta)} ${detail}`;
+      `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US')} ${this.unit}/s ETA ${formatDuration(eta)} ${detail}`;
     process.stderr.write(this.tty ? `\r${line.padEnd(process.stderr.columns ? process.stderr.columns - 1 : 0)}` : `${line}\n`);
   }
 

@@ -22,7 +22,8 @@ ${IMAGE_DATA_HELP}
   --resume             continue from the checkpoint beside --out (same data and settings)
 model:  ${Object.entries(SCALAR_MODEL_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 train:  ${Object.entries(IMAGE_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
-Fast start (about 5 minutes on 2 cores): engram train image --data mnist --image-size 16 --channels 16,32 --steps 1500`;
+Digits in 7.5 minutes on one core: engram train image --data mnist --image-size 16 --channels 16,32 --steps 4000
+(a judge tagger calls 92% of its digits right at guidance 2; 1,500 steps take 2.7 minutes and reach ~55%).`;
 
 export async function trainImageCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {

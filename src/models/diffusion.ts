@@ -27,7 +27,8 @@ export type NoiseSchedule = 'linear' | 'cosine';
 /**
  * Predicting v (Salimans & Ho 2022) rather than the noise makes the loss at high noise levels be about the
  * image itself, which is where the overall shape, and so what the tags ask for, is decided. With noise
- * prediction the tags barely changed the loss (measured on MNIST at 16 px) and samples ignored them.
+ * prediction the tags barely changed the loss on MNIST at 16 px and samples ignored them: a judge tagger
+ * agreed with the asked-for digit on 17-20% of samples after 1,500 steps, 55% with v-prediction.
  */
 export type Prediction = 'eps' | 'v';
 
@@ -37,8 +38,8 @@ export const DIFFUSION_DEFAULTS: Omit<DiffusionConfig, 'numTags'> = { imageSize:
  * alpha-bar_t, the share of signal variance left after t steps. Linear: betas from 1e-4 to 0.02 (DDPM, Ho et al.
  * 2020). Cosine: alpha-bar_t = f(t + 1) / f(0), f(t) = cos^2(((t / T) + s) / (1 + s) * pi / 2), s = 0.008, each
  * beta at most 0.999 (Nichol & Dhariwal 2021). On 16-32 px images the linear schedule leaves the last ~40% of
- * steps as near-pure noise, where there is almost nothing to learn; measured on MNIST at 16 px, the cosine
- * schedule is what made the tags matter (see the README's image figures).
+ * steps as near-pure noise, where there is almost nothing to learn. (Alone it did not make the tags matter
+ * on MNIST at 16 px; v-prediction did, see Prediction.)
  */
 export function alphaBars(timesteps: number, schedule: NoiseSchedule = 'linear'): Float64Array {
   const out = new Float64Array(timesteps);

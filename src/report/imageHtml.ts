@@ -56,7 +56,8 @@ ${gridTable(r)}
 const zip = (c: { thresholds: readonly number[]; rates: readonly number[] }) => c.thresholds.map((t, i) => [t, c.rates[i]] as const);
 
 function conditionLabel(r: ImageAuditReport, g: Generation): string {
-  return `${r.conditions[g.condition].tags.join(', ')} · T=${g.temperature}`;
+  const tags = r.conditions[g.condition].tags;
+  return `${tags.slice(0, 3).join(', ')}${tags.length > 3 ? ', ...' : ''} · T=${g.temperature}`;
 }
 
 function matchFigure(r: ImageAuditReport, m: CopyMatch & { pixels?: Float32Array }, label: string): string {

@@ -11,7 +11,7 @@ small{color:#666}code{white-space:pre-wrap}.gallery{display:flex;flex-wrap:wrap;
 .gallery figure{margin:0;width:120px;font-size:12px}.gallery .match figure{width:70px}.gallery img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc}
 .match{display:flex;gap:4px;align-items:flex-start;border:1px solid #ddd;padding:4px;font-size:11px}.match figure{margin:0;text-align:center}
 .match img{width:64px;height:64px;image-rendering:pixelated;border:1px solid #ccc}.match.flagged{border-color:#c0392b;background:#fdf0ee}
-img.grid{image-rendering:pixelated}`;
+img.grid{image-rendering:pixelated}.gallery figure.wide{width:auto}.gallery img.grid{width:auto;height:auto}`;
 
 export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>\n${body}\n</body></html>`;

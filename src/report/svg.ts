@@ -8,6 +8,8 @@ export interface Series {
   /** Optional vertical error bars per point: [low, high]. */
   readonly errors?: readonly (readonly [number, number])[];
   readonly dashed?: boolean;
+  /** Points only, no line: a scatter plot. */
+  readonly dotsOnly?: boolean;
 }
 
 export interface ChartOptions {
@@ -64,9 +66,9 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
   for (const t of ticks(yr, Boolean(o.yLog))) parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${PAD.left - 4}" y="${y(t) + 4}" text-anchor="end">${label(t)}</text>`);
   series.forEach((s, i) => {
     const path = s.points.map((p, j) => `${j ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join('');
-    parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+    if (!s.dotsOnly) parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
     s.errors?.forEach(([lo, hi], j) => parts.push(`<line x1="${x(s.points[j][0])}" x2="${x(s.points[j][0])}" y1="${y(lo)}" y2="${y(hi)}" stroke="${s.color}"/>`));
-    if (s.points.length <= 12) s.points.forEach((p) => parts.push(`<circle cx="${x(p[0])}" cy="${y(p[1])}" r="3" fill="${s.color}"/>`));
+    if (s.points.length <= 12 || s.dotsOnly) s.points.forEach((p) => parts.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="${s.dotsOnly ? 2 : 3}" fill="${s.color}"${s.dotsOnly ? ' fill-opacity="0.6"' : ''}/>`));
     parts.push(`<rect x="${PAD.left + 8}" y="${PAD.top + 6 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${PAD.left + 22}" y="${PAD.top + 15 + i * 16}">${escapeHtml(s.name)}</text>`);
   });
   return frame(o, parts.join(''));

@@ -24,10 +24,11 @@ export interface ImageModelSettings extends Omit<DiffusionConfig, 'numTags' | 'i
 
 export const IMAGE_MODEL_DEFAULTS: ImageModelSettings = { channels: [32, 64], embedDim: 64, timesteps: 1000, tagDropout: 0.1, schedule: 'cosine', prediction: 'v', minTagCount: 2 };
 
-// Diffusion keeps the last weights by default (its held-out loss flattens early while samples keep improving),
-// and ships their moving average, which samples markedly cleaner than the last step's weights.
+// Diffusion keeps the last weights by default: its held-out loss flattens early while samples keep improving.
+// A moving average of the weights (--ema-decay 0.995) measured no better on MNIST at 1,500 steps (judge
+// accuracy 55-57% with it, 56-59% without): the cosine decay of the learning rate already averages.
 export const IMAGE_TRAIN_DEFAULTS: TrainConfig = {
-  ...TRAIN_DEFAULTS, steps: 2000, learningRate: 2e-3, minLearningRate: 2e-4, warmupSteps: 100, weightDecay: 0, evalEvery: 250, evalBatches: 4, keep: 'last', emaDecay: 0.995,
+  ...TRAIN_DEFAULTS, steps: 2000, learningRate: 2e-3, minLearningRate: 2e-4, warmupSteps: 100, weightDecay: 0, evalEvery: 250, evalBatches: 4, keep: 'last',
 };
 
 export interface ImageTrainRequest {
