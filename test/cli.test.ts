@@ -171,7 +171,7 @@ test('train image on MNIST -> sample a grid PNG -> audit -> resume', () => {
   const html = readFileSync(at('digits-audit/report.html'), 'utf8');
   assert.match(html, /Every generation beside its nearest training images/);
   assert.match(html, /Near-copy rate vs tiled-L2 threshold/);
-  assertCleanError(engram('train', 'image', '--image-size', '9'), /must be a multiple of 2/);
+  assertCleanError(engram('train', 'image', '--image-size', '18'), /must be a multiple of 4 \(the audit cuts images into 4 x 4 tiles\)/);
   assertCleanError(engram('tag', 'digits.safetensors', 'sevens.png'), /holds a diffusion model .* needs a tagger/);
 });
 

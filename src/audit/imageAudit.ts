@@ -13,9 +13,8 @@ import { stackImages } from '../train/imageBatches.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { lossThresholdAttack, type MembershipResult } from './membership.js';
-import { copyAnalysis, COPY_DEFAULTS, rateCurve, type CopyMatch, type CopySide, type RateCurve } from './imageCopies.js';
+import { copyAnalysis, COPY_DEFAULTS, nearCopyRate, rateCurve, type CopyMatch, type CopySide, type RateCurve } from './imageCopies.js';
 import { imageSides, type AuditedDataset, type AuditedModel } from './imageSides.js';
-import { wilson } from './stats.js';
 
 export interface ImageAuditSettings {
   /** Tag sets generated for: each tag of a single-label model, else the tags of random training images. */
@@ -122,7 +121,7 @@ export function runImageAudit(input: ImageAuditInput): ImageAuditReport {
   };
   const byTemperature = settings.temperatures.map((temperature) => {
     const side = matched.filter((g) => g.temperature === temperature);
-    return { temperature, nearCopyRate: copyRate(side) };
+    return { temperature, nearCopyRate: nearCopyRate(side) };
   });
   const shown = new Map<number, Float32Array>();
   for (const g of [...matched, ...baseline.matches]) for (const n of g.nearest) shown.set(n.index, trainPixels[n.index]);
@@ -132,10 +131,6 @@ export function runImageAudit(input: ImageAuditInput): ImageAuditReport {
     membership, membershipBySteps, trainPixels: shown,
   };
   return { ...report, verdict: verdictOf(report) };
-}
-
-function copyRate(matches: readonly CopyMatch[]): CopySide['nearCopyRate'] {
-  return wilson(matches.filter((m) => m.nearCopy).length, matches.length);
 }
 
 /** Single-label models: each tag (digits 0-9). Multi-tag: the distinct tag lists of random training images. */

@@ -59,7 +59,12 @@ export function copyAnalysis(queries: readonly Float32Array[], train: readonly F
       nearCopy: isNearCopy(tiledL2, spread.get(nearestIndex)!, settings.alpha),
     };
   });
-  return { matches, nearCopyRate: wilson(matches.filter((m) => m.nearCopy).length, matches.length) };
+  return { matches, nearCopyRate: nearCopyRate(matches) };
+}
+
+/** Share of matches flagged by the ratio rule, with its Wilson interval. */
+export function nearCopyRate(matches: readonly CopyMatch[]): Interval {
+  return wilson(matches.filter((m) => m.nearCopy).length, matches.length);
 }
 
 /** The near-copy rate at each of `points` thresholds from 0 to `max`, for one kind of distance. */

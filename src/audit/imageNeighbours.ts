@@ -7,6 +7,7 @@
 // And Carlini's ratio rule: a generation is a near-copy of training image x when d(g, x) divided by alpha
 // times the mean distance from x to its 50 nearest training neighbours is below 1 (alpha = 0.5).
 import { tf, ops } from '../engine/index.js';
+import { ConfigError } from '../errors.js';
 
 export type Distance = 'l2' | 'tiled-l2';
 
@@ -63,6 +64,7 @@ function byTiles(images: readonly Float32Array[], size: number): { rows: Float32
  * matrix never exceeds chunk x train entries.
  */
 export function nearestNeighbours(queries: readonly Float32Array[], train: readonly Float32Array[], size: number, distance: Distance, k: number, chunk = 256): Neighbours {
+  if (distance === 'tiled-l2' && size % GRID !== 0) throw new ConfigError(`tiled L2 needs an image size divisible by ${GRID}, got ${size}`);
   const d = train[0].length;
   const layout = distance === 'tiled-l2' ? byTiles(train, size) : { rows: concat(train), tileDim: d };
   const blockCount = d / layout.tileDim;

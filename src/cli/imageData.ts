@@ -12,12 +12,10 @@ export const IMAGE_DATA_HELP = `  --data SPEC          mnist (default; mnist:N f
   --image-size N       images are resized to N x N (default 32)
   --skip-bad-files     in a folder, skip unreadable images (counted) instead of stopping`;
 
-/** The image size from --image-size, checked to survive `halvings` halvings. */
-export function imageSizeFlag(values: Record<string, string | boolean | undefined>, halvings: number, fallback = 32): number {
+/** The image size from --image-size, checked to be a positive multiple of `multiple`, for the reason given. */
+export function imageSizeFlag(values: Record<string, string | boolean | undefined>, multiple: number, why: string, fallback = 32): number {
   const size = numberFlag(values, 'image-size', fallback);
-  if (!Number.isInteger(size) || size < 2 ** halvings || size % 2 ** halvings !== 0) {
-    throw new ConfigError(`--image-size ${size} must be a multiple of ${2 ** halvings} (the model halves it ${halvings} time${halvings === 1 ? '' : 's'})`);
-  }
+  if (!Number.isInteger(size) || size < multiple || size % multiple !== 0) throw new ConfigError(`--image-size ${size} must be a multiple of ${multiple} (${why})`);
   return size;
 }
 

@@ -50,7 +50,7 @@ export async function trainImageCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(model.timesteps) || model.timesteps < 2) throw new ConfigError(`--timesteps must be an integer >= 2`);
   if (!Number.isInteger(model.embedDim) || model.embedDim < 2 || model.embedDim % 2 !== 0) throw new ConfigError(`--embed-dim must be an even integer >= 2`);
   const baseSize = (base?.modelConfig as { imageSize?: number } | undefined)?.imageSize;
-  const size = imageSizeFlag(values, 1, baseSize ?? 32);
+  const size = imageSizeFlag(values, 4, 'the audit cuts images into 4 x 4 tiles', baseSize ?? 32);
   // On --resume the checkpoint names its dataset; a folder must be given again with --data.
   const trainedOn = base?.provenance.dataset.name;
   const dataset = loadImageDataFromFlags(values, size, trainedOn && !trainedOn.startsWith('folder:') ? trainedOn : 'mnist');

@@ -31,7 +31,7 @@ export async function trainTaggerCommand(argv: string[]): Promise<void> {
   const split = overrideConfig(SPLIT_DEFAULTS, values).config;
   validateTrainConfig(train);
   const channels = channelsFlag(values, TAGGER_SETTINGS_DEFAULTS.channels);
-  const size = imageSizeFlag(values, channels.length);
+  const size = imageSizeFlag(values, 2 ** channels.length, `the model halves it ${channels.length} times`);
   const out = (values.out as string | undefined) ?? 'tagger.safetensors';
   const dataset = loadImageDataFromFlags(values, size);
   const outcome = await withTrainingUi(out, train.steps, 'img', false, (hooks) => trainTagger({

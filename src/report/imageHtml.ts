@@ -60,12 +60,14 @@ function conditionLabel(r: ImageAuditReport, g: Generation): string {
   return `${tags.slice(0, 3).join(', ')}${tags.length > 3 ? ', ...' : ''} · T=${g.temperature}`;
 }
 
-function matchFigure(r: ImageAuditReport, m: CopyMatch & { pixels?: Float32Array }, label: string): string {
+function matchFigure(r: ImageAuditReport, m: CopyMatch & { pixels?: Float32Array; condition?: number }, label: string): string {
+  // For tags taken from a training image, that image is the one a copying model would reproduce.
+  const source = m.condition === undefined ? undefined : r.conditions[m.condition].sourceIndex;
   const size = r.dataset.size;
   const query = m.pixels ? `<figure><img src="${imageDataUri(m.pixels, size)}" alt="query"><figcaption>${escapeHtml(label)}<br>ratio ${m.ratio.toFixed(2)}</figcaption></figure>` : '';
   const neighbours = m.nearest.map((n) => {
     const pixels = r.trainPixels.get(n.index);
-    return pixels ? `<figure><img src="${imageDataUri(pixels, size)}" alt="training image ${n.index}"><figcaption>train #${n.index}<br>${n.tiledL2.toFixed(3)}</figcaption></figure>` : '';
+    return pixels ? `<figure><img src="${imageDataUri(pixels, size)}" alt="training image ${n.index}"><figcaption>train #${n.index}${n.index === source ? ' (its tags)' : ''}<br>${n.tiledL2.toFixed(3)}</figcaption></figure>` : '';
   }).join('');
   return `<div class="match${m.nearCopy ? ' flagged' : ''}">${query}${neighbours}</div>`;
 }
