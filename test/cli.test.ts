@@ -123,6 +123,9 @@ test('train tagger on MNIST -> tag a PNG; kinds are not mixed up', () => {
     '--image-size', '16', '--channels', '4,8', '--out', 'tagger.safetensors');
   assert.equal(train.code, 0, train.stderr);
   assert.match(train.stdout, /10 tags \(single-label\)/);
+  const resumed = engram('train', 'tagger', '--resume', '--steps', '9', '--out', 'tagger.safetensors');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /trained 9 steps/, 'resumed with the data and settings of the checkpoint');
   writeFileSync(at('digit.png'), encodePng({ width: 20, height: 20, pixels: new Float32Array(20 * 20 * 3).fill(0.3) }));
   const tagged = engram('tag', 'tagger.safetensors', 'digit.png', '--top', '3');
   assert.equal(tagged.code, 0, tagged.stderr);

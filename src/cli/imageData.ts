@@ -3,14 +3,23 @@
 import { ConfigError } from '../errors.js';
 import { loadImageDataset } from '../data/images.js';
 import type { ImageDataset } from '../data/imageDataset.js';
+import type { SplitSpec } from '../data/split.js';
+import { findCheckpoint } from '../tasks/runTraining.js';
+import { SPLIT_DEFAULTS } from '../tasks/text.js';
+import type { TrainConfig } from '../train/config.js';
+import type { ModelRecord } from '../weights/modelFile.js';
+import { FileStorage } from '../weights/storage.js';
 import { numberFlag, type FlagSpec } from './flags.js';
 
-export const IMAGE_DATA_FLAGS: FlagSpec = { data: { type: 'string' }, 'image-size': { type: 'string' }, 'skip-bad-files': { type: 'boolean' } };
+export const IMAGE_DATA_FLAGS: FlagSpec = {
+  data: { type: 'string' }, 'image-size': { type: 'string' }, 'skip-bad-files': { type: 'boolean' }, resume: { type: 'boolean' },
+};
 
 export const IMAGE_DATA_HELP = `  --data SPEC          mnist (default; mnist:N for N images per digit), emoji, emoji+skin-tones, or a folder
                        with tags.tsv ("file.png<TAB>tag, tag")
   --image-size N       images are resized to N x N (default 32)
-  --skip-bad-files     in a folder, skip unreadable images (counted) instead of stopping`;
+  --skip-bad-files     in a folder, skip unreadable images (counted) instead of stopping
+  --resume             continue from the checkpoint beside --out, with its data and settings`;
 
 /** The image size from --image-size, checked to be a positive multiple of `multiple`, for the reason given. */
 export function imageSizeFlag(values: Record<string, string | boolean | undefined>, multiple: number, why: string, fallback = 32): number {
@@ -19,7 +28,7 @@ export function imageSizeFlag(values: Record<string, string | boolean | undefine
   return size;
 }
 
-export function loadImageDataFromFlags(values: Record<string, string | boolean | undefined>, size: number, fallback = 'mnist'): ImageDataset {
+export function loadImageDataFromFlags(values: Record<string, string | boolean | undefined>, size: number, fallback: string): ImageDataset {
   const dataset = loadImageDataset((values.data as string | undefined) ?? fallback, { size, onBadFile: values['skip-bad-files'] ? 'skip' : 'stop' });
   const skipped = 'skipped' in dataset ? ` (${(dataset as { skipped: unknown[] }).skipped.length} unreadable files skipped)` : '';
   console.error(`dataset ${dataset.name}: ${dataset.examples.length} images at ${size}x${size}, ${dataset.nearDuplicateGroups} near-duplicate groups${skipped}`);
@@ -31,4 +40,29 @@ export function channelsFlag(values: Record<string, string | boolean | undefined
   const channels = values.channels ? String(values.channels).split(',').map(Number) : [...fallback];
   if (channels.some((c) => !Number.isInteger(c) || c < 1)) throw new ConfigError(`--channels must be positive integers, got ${values.channels}`);
   return channels;
+}
+
+/** What a run starts from: the defaults, or on --resume the checkpoint's settings, which flags then override. */
+export interface RunBase<Settings> {
+  readonly checkpoint?: ModelRecord;
+  readonly settings: Settings;
+  readonly train: TrainConfig;
+  readonly split: SplitSpec;
+  readonly imageSize: number;
+  /** The dataset spec when --data is not given: the checkpoint's (unless a folder), else mnist. */
+  readonly data: string;
+}
+
+export async function runBase<Settings extends object>(values: Record<string, string | boolean | undefined>, out: string, task: string, settings: Settings, train: TrainConfig): Promise<RunBase<Settings>> {
+  if (!values.resume) return { settings, train, split: SPLIT_DEFAULTS, imageSize: 32, data: 'mnist' };
+  const checkpoint = await findCheckpoint(new FileStorage(), out, task);
+  if (!checkpoint) throw new ConfigError(`--resume: no checkpoint beside ${out}; train without --resume first`);
+  const saved = checkpoint.modelConfig;
+  const picked = Object.fromEntries(Object.keys(settings).filter((k) => k in saved).map((k) => [k, saved[k]]));
+  const trainedOn = checkpoint.provenance.dataset.name;
+  return {
+    checkpoint, settings: { ...settings, ...picked }, train: checkpoint.trainConfig,
+    split: { splitSeed: checkpoint.provenance.split.splitSeed, heldOutFraction: checkpoint.provenance.split.heldOutFraction },
+    imageSize: Number(saved.imageSize), data: trainedOn.startsWith('folder:') ? 'mnist' : trainedOn,
+  };
 }

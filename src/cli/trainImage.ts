@@ -4,12 +4,11 @@ import { ConfigError } from '../errors.js';
 import { TRAIN_DEFAULTS, validateTrainConfig } from '../train/config.js';
 import { SPLIT_DEFAULTS } from '../tasks/text.js';
 import { IMAGE_MODEL_DEFAULTS, IMAGE_TASK, IMAGE_TRAIN_DEFAULTS, trainImageModel, type ImageModelSettings } from '../tasks/image.js';
-import { findCheckpoint } from '../tasks/runTraining.js';
 import { FileStorage } from '../weights/storage.js';
 import { configFlags, kebab, overrideConfig, parseCommand } from './flags.js';
 import { formatDuration } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
-import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags } from './imageData.js';
+import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags, runBase } from './imageData.js';
 
 const { channels: _c, ...SCALAR_MODEL_DEFAULTS } = IMAGE_MODEL_DEFAULTS;
 
@@ -19,7 +18,6 @@ Trains a small conditional diffusion model (a UNet) that draws an image for a se
 ${Math.round(100 * IMAGE_MODEL_DEFAULTS.tagDropout)}% of the time so sampling can use classifier-free guidance.
 ${IMAGE_DATA_HELP}
   --channels ${IMAGE_MODEL_DEFAULTS.channels.join(',')}      UNet channels at full and half resolution
-  --resume             continue from the checkpoint beside --out (same data and settings)
 model:  ${Object.entries(SCALAR_MODEL_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 train:  ${Object.entries(IMAGE_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 Digits in 7.5 minutes on one core: engram train image --data mnist --image-size 16 --channels 16,32 --steps 4000
@@ -27,33 +25,28 @@ Digits in 7.5 minutes on one core: engram train image --data mnist --image-size 
 
 export async function trainImageCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
-    ...IMAGE_DATA_FLAGS, out: { type: 'string' }, channels: { type: 'string' }, resume: { type: 'boolean' },
+    ...IMAGE_DATA_FLAGS, out: { type: 'string' }, channels: { type: 'string' },
     ...configFlags(SCALAR_MODEL_DEFAULTS), ...configFlags(TRAIN_DEFAULTS), ...configFlags(SPLIT_DEFAULTS),
   });
   if (values.help) return console.log(TRAIN_IMAGE_HELP);
   if (positionals.length > 0) throw new ConfigError(`unexpected argument ${positionals[0]}; see engram train image --help`);
   const out = (values.out as string | undefined) ?? 'image.safetensors';
-  const storage = new FileStorage();
-  const base = values.resume ? await findCheckpoint(storage, out, IMAGE_TASK) : undefined;
-  if (values.resume && !base) throw new ConfigError(`--resume: no checkpoint beside ${out}; train without --resume first`);
-  const baseModel: ImageModelSettings = base ? { ...IMAGE_MODEL_DEFAULTS, ...pick(base.modelConfig, IMAGE_MODEL_DEFAULTS) } : IMAGE_MODEL_DEFAULTS;
-  const { channels: baseChannels, ...baseScalars } = baseModel;
+  const base = await runBase(values, out, IMAGE_TASK, IMAGE_MODEL_DEFAULTS, IMAGE_TRAIN_DEFAULTS);
+  const { channels: baseChannels, ...baseScalars } = base.settings;
   const channels = channelsFlag(values, baseChannels);
   if (channels.length !== 2) throw new ConfigError(`--channels takes two numbers (full and half resolution), got ${values.channels}`);
   const model: ImageModelSettings = { ...overrideConfig(baseScalars, values).config, channels: [channels[0], channels[1]] };
-  const train = overrideConfig(base?.trainConfig ?? IMAGE_TRAIN_DEFAULTS, values).config;
-  const split = overrideConfig(base ? { splitSeed: base.provenance.split.splitSeed, heldOutFraction: base.provenance.split.heldOutFraction } : SPLIT_DEFAULTS, values).config;
+  const train = overrideConfig(base.train, values).config;
+  const split = overrideConfig(base.split, values).config;
   validateTrainConfig(train);
   if (!(model.tagDropout >= 0 && model.tagDropout < 1)) throw new ConfigError(`--tag-dropout must be in [0, 1), got ${model.tagDropout}`);
   if (model.prediction !== 'v' && model.prediction !== 'eps') throw new ConfigError(`--prediction must be v or eps, got ${model.prediction}`);
   if (model.schedule !== 'cosine' && model.schedule !== 'linear') throw new ConfigError(`--schedule must be cosine or linear, got ${model.schedule}`);
   if (!Number.isInteger(model.timesteps) || model.timesteps < 2) throw new ConfigError(`--timesteps must be an integer >= 2`);
   if (!Number.isInteger(model.embedDim) || model.embedDim < 2 || model.embedDim % 2 !== 0) throw new ConfigError(`--embed-dim must be an even integer >= 2`);
-  const baseSize = (base?.modelConfig as { imageSize?: number } | undefined)?.imageSize;
-  const size = imageSizeFlag(values, 4, 'the audit cuts images into 4 x 4 tiles', baseSize ?? 32);
-  // On --resume the checkpoint names its dataset; a folder must be given again with --data.
-  const trainedOn = base?.provenance.dataset.name;
-  const dataset = loadImageDataFromFlags(values, size, trainedOn && !trainedOn.startsWith('folder:') ? trainedOn : 'mnist');
+  const size = imageSizeFlag(values, 4, 'the audit cuts images into 4 x 4 tiles', base.imageSize);
+  const dataset = loadImageDataFromFlags(values, size, base.data);
+  const storage = new FileStorage();
   const outcome = await withTrainingUi(out, train.steps, 'img', Boolean(values.resume), (hooks) =>
     trainImageModel({ dataset, out, model, train, split, storage, resume: Boolean(values.resume), ...hooks }));
   const e = outcome.lastEval;
@@ -62,9 +55,4 @@ export async function trainImageCommand(argv: string[]): Promise<void> {
   const dataBytes = dataset.examples.length * size * size * 3;
   console.log(`wrote ${out}: ${outcome.parameterCount.toLocaleString('en-US')} parameters, ${(outcome.modelBytes / 1e6).toFixed(2)} MB ` +
     `(the images are ${(dataBytes / 1e6).toFixed(2)} MB at 8 bits: ${(outcome.modelBytes / dataBytes).toFixed(2)}x); log ${logPathFor(out)}`);
-}
-
-/** The keys of `shape` taken from `source` (a checkpoint's model config holds more keys than the flags). */
-function pick<T extends object>(source: object, shape: T): Partial<T> {
-  return Object.fromEntries(Object.keys(shape).filter((k) => k in source).map((k) => [k, (source as Record<string, unknown>)[k]])) as Partial<T>;
 }

@@ -3,12 +3,12 @@
 import { ConfigError } from '../errors.js';
 import { TRAIN_DEFAULTS, validateTrainConfig } from '../train/config.js';
 import { SPLIT_DEFAULTS } from '../tasks/text.js';
-import { TAGGER_SETTINGS_DEFAULTS, trainTagger } from '../tasks/tagger.js';
+import { TAGGER_SETTINGS_DEFAULTS, TAGGER_TASK, trainTagger } from '../tasks/tagger.js';
 import { FileStorage } from '../weights/storage.js';
 import { configFlags, numberFlag, overrideConfig, parseCommand } from './flags.js';
 import { formatDuration } from './progress.js';
 import { withTrainingUi } from './trainingUi.js';
-import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags } from './imageData.js';
+import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags, runBase } from './imageData.js';
 
 const TAGGER_TRAIN_DEFAULTS = { ...TRAIN_DEFAULTS, steps: 500, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 100, evalBatches: 4, weightDecay: 0 };
 
@@ -27,16 +27,17 @@ export async function trainTaggerCommand(argv: string[]): Promise<void> {
   });
   if (values.help) return console.log(TRAIN_TAGGER_HELP);
   if (positionals.length > 0) throw new ConfigError(`unexpected argument ${positionals[0]}; see engram train tagger --help`);
-  const train = overrideConfig(TAGGER_TRAIN_DEFAULTS, values).config;
-  const split = overrideConfig(SPLIT_DEFAULTS, values).config;
-  validateTrainConfig(train);
-  const channels = channelsFlag(values, TAGGER_SETTINGS_DEFAULTS.channels);
-  const size = imageSizeFlag(values, 2 ** channels.length, `the model halves it ${channels.length} times`);
   const out = (values.out as string | undefined) ?? 'tagger.safetensors';
-  const dataset = loadImageDataFromFlags(values, size);
-  const outcome = await withTrainingUi(out, train.steps, 'img', false, (hooks) => trainTagger({
-    dataset, out, train, split, storage: new FileStorage(),
-    settings: { channels, minTagCount: numberFlag(values, 'min-tag-count', TAGGER_SETTINGS_DEFAULTS.minTagCount) }, ...hooks,
+  const base = await runBase(values, out, TAGGER_TASK, TAGGER_SETTINGS_DEFAULTS, TAGGER_TRAIN_DEFAULTS);
+  const train = overrideConfig(base.train, values).config;
+  const split = overrideConfig(base.split, values).config;
+  validateTrainConfig(train);
+  const channels = channelsFlag(values, base.settings.channels);
+  const size = imageSizeFlag(values, 2 ** channels.length, `the model halves it ${channels.length} times`, base.imageSize);
+  const dataset = loadImageDataFromFlags(values, size, base.data);
+  const settings = { channels, minTagCount: numberFlag(values, 'min-tag-count', base.settings.minTagCount) };
+  const outcome = await withTrainingUi(out, train.steps, 'img', Boolean(values.resume), (hooks) => trainTagger({
+    dataset, out, train, split, storage: new FileStorage(), settings, resume: Boolean(values.resume), ...hooks,
   }));
   const e = outcome.lastEval;
   console.log(`trained ${outcome.state.step} steps in ${formatDuration(e.elapsedSeconds)} at ${Math.round(e.itemsPerSecond)} images/s; ` +

@@ -2,9 +2,9 @@
 // blocks predicts the noise added to an image at step t, given t (sinusoidal embedding) and the image's
 // tags (a learned embedding of the multi-hot tag vector). Tags are dropped at random during training so
 // the same network also predicts unconditionally: that is classifier-free guidance (Ho & Salimans 2022).
-import { tf, ops, Rng, deriveSeed, variableOf } from '../engine/index.js';
+import { tf, ops, Rng } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
-import type { LossOptions, Params, TrainableModel } from './model.js';
+import { heInitParams, type LossOptions, type Params, type TrainableModel } from './model.js';
 import type { ImageBatch } from './tagger.js';
 
 export interface DiffusionConfig {
@@ -79,18 +79,9 @@ export class Diffusion implements TrainableModel<ImageBatch> {
   }
 
   static init(config: DiffusionConfig, seed: number): Diffusion {
-    const rng = new Rng(deriveSeed(seed, 'init'));
-    const params: Params = new Map();
-    for (const [name, shape] of diffusionParamShapes(config)) {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const values = new Float32Array(size);
-      const isBias = shape.length === 1;
-      // He init; the last conv of each block and the output start at zero so blocks begin as identities.
-      const zero = name.endsWith('conv2') || name === 'out.conv';
-      if (!isBias && !zero) for (let i = 0; i < size; i++) values[i] = rng.normal() * Math.sqrt(2 / shape[0]);
-      params.set(name, variableOf(values, shape));
-    }
-    return new Diffusion(config, params);
+    // Biases, the last conv of each block and the output conv start at zero, so blocks begin as identities.
+    const zero = (name: string, shape: number[]) => shape.length === 1 || name.endsWith('conv2') || name === 'out.conv';
+    return new Diffusion(config, heInitParams(diffusionParamShapes(config), seed, (name, shape) => !zero(name, shape)));
   }
 
   private p(name: string): tf.Variable {

@@ -1,5 +1,5 @@
 // What the one trainer needs from any model family: named parameters and a scalar loss on a batch.
-import type { tf } from '../engine/index.js';
+import { Rng, deriveSeed, variableOf, type tf } from '../engine/index.js';
 
 export type Params = Map<string, tf.Variable>;
 
@@ -17,4 +17,19 @@ export interface TrainableModel<Batch> {
   /** Mean loss over the batch, a scalar tensor (gradients flow through it). */
   loss(batch: Batch, options: LossOptions): tf.Scalar;
   dispose(): void;
+}
+
+/**
+ * Seeded parameters for ReLU networks: He initialisation, N(0, 2 / fan_in) with fan_in = shape[0], for the
+ * names `isRandom` picks; zeros for the rest (biases, and layers that should start as a no-op).
+ */
+export function heInitParams(shapes: readonly [string, number[]][], seed: number, isRandom: (name: string, shape: number[]) => boolean): Params {
+  const rng = new Rng(deriveSeed(seed, 'init'));
+  const params: Params = new Map();
+  for (const [name, shape] of shapes) {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (isRandom(name, shape)) for (let i = 0; i < values.length; i++) values[i] = rng.normal() * Math.sqrt(2 / shape[0]);
+    params.set(name, variableOf(values, shape));
+  }
+  return params;
 }

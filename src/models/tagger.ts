@@ -1,9 +1,9 @@
 // image -> tags: a small CNN (3x3 convolutions with ReLU, 2x2 average pooling after each, global average
 // pooling, one linear head). Multi-label (independent sigmoids, for emoji tags) or single-label (softmax,
 // for digits). Trained by the same trainer as the GPT through TrainableModel.
-import { tf, ops, Rng, deriveSeed, variableOf } from '../engine/index.js';
+import { tf, ops } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
-import type { LossOptions, Params, TrainableModel } from './model.js';
+import { heInitParams, type LossOptions, type Params, type TrainableModel } from './model.js';
 
 export interface TaggerConfig {
   readonly imageSize: number;
@@ -44,16 +44,7 @@ export class Tagger implements TrainableModel<ImageBatch> {
   }
 
   static init(config: TaggerConfig, seed: number): Tagger {
-    const rng = new Rng(deriveSeed(seed, 'init'));
-    const params: Params = new Map();
-    for (const [name, shape] of taggerParamShapes(config)) {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const values = new Float32Array(size);
-      // He initialisation for ReLU layers: N(0, 2 / fan_in).
-      if (name.endsWith('.weight')) for (let i = 0; i < size; i++) values[i] = rng.normal() * Math.sqrt(2 / shape[0]);
-      params.set(name, variableOf(values, shape));
-    }
-    return new Tagger(config, params);
+    return new Tagger(config, heInitParams(taggerParamShapes(config), seed, (name) => name.endsWith('.weight')));
   }
 
   private p(name: string): tf.Variable {

@@ -1,18 +1,13 @@
 // The tags-to-image task end to end: image dataset -> split -> tag vocabulary -> conditional diffusion
 // UNet -> the one trainer -> weights file, and back from a weights file to a model that draws images for tags.
-import { ConfigError, WeightsFormatError } from '../errors.js';
-import type { SplitSpec } from '../data/split.js';
-import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
+import { WeightsFormatError } from '../errors.js';
 import { TagVocabulary, type TagVocabularyJSON } from '../codecs/tags.js';
 import { Diffusion, diffusionParamShapes, type DiffusionConfig } from '../models/diffusion.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
-import { ImageBatches } from '../train/imageBatches.js';
-import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
 import { loadModelFile, paramsFromRecord, type ModelRecord } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
 import { sampleImages, type ImageSamplingOptions } from '../sample/generateImages.js';
-import { imageItem, imageProvenance, splitImages, tagVocabularyOf } from './imageData.js';
-import { checkSameRun, findCheckpoint, runTraining, type RunTrainingResult } from './runTraining.js';
+import { trainOnImages, type ImageRunOutcome, type ImageRunRequest } from './imageData.js';
 
 export const IMAGE_TASK = 'tags-to-image';
 
@@ -31,48 +26,21 @@ export const IMAGE_TRAIN_DEFAULTS: TrainConfig = {
   ...TRAIN_DEFAULTS, steps: 2000, learningRate: 2e-3, minLearningRate: 2e-4, warmupSteps: 100, weightDecay: 0, evalEvery: 250, evalBatches: 4, keep: 'last',
 };
 
-export interface ImageTrainRequest {
-  readonly dataset: ImageDataset;
-  readonly out: string;
+export interface ImageTrainRequest extends ImageRunRequest {
   readonly model: ImageModelSettings;
-  readonly train: TrainConfig;
-  readonly split: SplitSpec;
-  readonly storage: Storage;
-  /** Continue from the checkpoint beside `out`. */
-  readonly resume?: boolean;
-  readonly onStep?: (record: StepRecord) => void;
-  readonly onEval?: (record: EvalRecord) => void;
-  readonly stopRequested?: () => boolean;
 }
 
-export type ImageTrainOutcome = RunTrainingResult & { readonly vocabulary: TagVocabulary };
+export type ImageTrainOutcome = ImageRunOutcome;
 
-export async function trainImageModel(req: ImageTrainRequest): Promise<ImageTrainOutcome> {
-  const resumed = req.resume ? await findCheckpoint(req.storage, req.out, IMAGE_TASK) : undefined;
-  if (req.resume && !resumed) throw new ConfigError(`--resume: no checkpoint beside ${req.out}; train without --resume first`);
-  if (resumed) checkSameRun(resumed, { dataset: req.dataset, modelSettings: { ...req.model, imageSize: req.dataset.size }, train: req.train, split: req.split });
-  const sides = splitImages(req.dataset, req.split);
-  const multiTag = req.dataset.examples.some((e) => e.tags.length !== 1);
-  const vocabulary = tagVocabularyOf(sides.train, multiTag ? req.model.minTagCount : 1);
+export function trainImageModel(req: ImageTrainRequest): Promise<ImageTrainOutcome> {
   const { minTagCount: _min, ...architecture } = req.model;
-  const config: DiffusionConfig = { ...architecture, imageSize: req.dataset.size, numTags: vocabulary.size };
-  const model = Diffusion.init(config, req.train.seed);
-  const item = (e: ImageExample) => imageItem(e, vocabulary);
-  const data = new ImageBatches(sides.train.map(item), sides.heldOut.map(item), req.train.batchSize);
-  const recordOf = (state: TrainState, r: EvalRecord | undefined, withState: boolean): ModelRecord => ({
-    kind: model.kind, task: IMAGE_TASK, modelConfig: { ...config, minTagCount: req.model.minTagCount }, trainConfig: req.train,
-    vocabulary: vocabulary.toJSON(), params: state.params, trainState: withState ? state : undefined,
-    provenance: imageProvenance(req.dataset, req.split, sides, state, r),
+  return trainOnImages(req, {
+    task: IMAGE_TASK, settings: req.model,
+    build: (vocabulary) => {
+      const config: DiffusionConfig = { ...architecture, imageSize: req.dataset.size, numTags: vocabulary.size };
+      return { model: Diffusion.init(config, req.train.seed), config };
+    },
   });
-  try {
-    const result = await runTraining({
-      model, data, train: req.train, storage: req.storage, out: req.out, resume: resumed?.trainState,
-      recordOf, onStep: req.onStep, onEval: req.onEval, stopRequested: req.stopRequested,
-    });
-    return { ...result, vocabulary };
-  } finally {
-    model.dispose();
-  }
 }
 
 export interface LoadedImageModel {

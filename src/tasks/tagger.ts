@@ -1,18 +1,12 @@
 // The image-to-tags task end to end: image dataset -> split -> tag vocabulary -> CNN tagger -> the one
 // trainer -> weights file, and back to a model that tags an image.
 import { WeightsFormatError } from '../errors.js';
-import type { SplitSpec } from '../data/split.js';
-import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
 import type { RgbImage } from '../data/imageFile.js';
 import { TagVocabulary, type TagVocabularyJSON } from '../codecs/tags.js';
 import { Tagger, taggerParamShapes, type TaggerConfig } from '../models/tagger.js';
-import type { TrainConfig } from '../train/config.js';
-import { ImageBatches } from '../train/imageBatches.js';
-import { imageItem, imageProvenance, splitImages, tagVocabularyOf } from './imageData.js';
-import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
+import { trainOnImages, type ImageRunOutcome, type ImageRunRequest } from './imageData.js';
 import { loadModelFile, paramsFromRecord, type ModelRecord } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
-import { runTraining, type RunTrainingResult } from './runTraining.js';
 
 export const TAGGER_TASK = 'image-to-tags';
 
@@ -24,38 +18,20 @@ export interface TaggerSettings {
 
 export const TAGGER_SETTINGS_DEFAULTS: TaggerSettings = { channels: [32, 64, 128], minTagCount: 2 };
 
-export interface TaggerTrainRequest {
-  readonly dataset: ImageDataset;
-  readonly out: string;
+export interface TaggerTrainRequest extends ImageRunRequest {
   readonly settings: TaggerSettings;
-  readonly train: TrainConfig;
-  readonly split: SplitSpec;
-  readonly storage: Storage;
-  readonly onStep?: (record: StepRecord) => void;
-  readonly onEval?: (record: EvalRecord) => void;
-  readonly stopRequested?: () => boolean;
 }
 
-export async function trainTagger(req: TaggerTrainRequest): Promise<RunTrainingResult & { vocabulary: TagVocabulary; multiLabel: boolean }> {
-  const sides = splitImages(req.dataset, req.split);
-  // Single-label data (one tag per image, such as digits) trains a softmax; anything else independent sigmoids.
-  const multiLabel = req.dataset.examples.some((e) => e.tags.length !== 1);
-  const vocabulary = tagVocabularyOf(sides.train, multiLabel ? req.settings.minTagCount : 1);
-  const item = (e: ImageExample) => imageItem(e, vocabulary);
-  const config: TaggerConfig = { imageSize: req.dataset.size, channels: req.settings.channels, numTags: vocabulary.size, multiLabel };
-  const model = Tagger.init(config, req.train.seed);
-  const data = new ImageBatches(sides.train.map(item), sides.heldOut.map(item), req.train.batchSize);
-  const recordOf = (state: TrainState, r: EvalRecord | undefined, withState: boolean): ModelRecord => ({
-    kind: model.kind, task: TAGGER_TASK, modelConfig: { ...config, minTagCount: req.settings.minTagCount }, trainConfig: req.train,
-    vocabulary: vocabulary.toJSON(), params: state.params, trainState: withState ? state : undefined,
-    provenance: imageProvenance(req.dataset, req.split, sides, state, r),
+export async function trainTagger(req: TaggerTrainRequest): Promise<ImageRunOutcome & { multiLabel: boolean }> {
+  const outcome = await trainOnImages(req, {
+    task: TAGGER_TASK, settings: req.settings,
+    // Single-label data (one tag per image, such as digits) trains a softmax; anything else independent sigmoids.
+    build: (vocabulary, multiLabel) => {
+      const config: TaggerConfig = { imageSize: req.dataset.size, channels: req.settings.channels, numTags: vocabulary.size, multiLabel };
+      return { model: Tagger.init(config, req.train.seed), config };
+    },
   });
-  try {
-    const result = await runTraining({ model, data, train: req.train, storage: req.storage, out: req.out, recordOf, onStep: req.onStep, onEval: req.onEval, stopRequested: req.stopRequested });
-    return { ...result, vocabulary, multiLabel };
-  } finally {
-    model.dispose();
-  }
+  return { ...outcome, multiLabel: outcome.multiTag };
 }
 
 export interface LoadedTagger {
