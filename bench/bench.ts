@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendName, initEngine, tf, ops, Rng } from '../src/engine/index.js';
+import { backendName, dispose, initEngine, ops, Rng, tensor, type Tensor } from '../src/engine/index.js';
 import { loadTextDataset, splitDataset } from '../src/data/index.js';
 import { CharTokenizer } from '../src/codecs/charTokenizer.js';
 import { Gpt } from '../src/models/gpt.js';
@@ -35,29 +35,29 @@ function flag(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-/** GFLOP/s of one product shape, for the engine's matmul paths. */
-function matmulRate(label: string, product: () => tf.Tensor, flops: number): string {
-  product().dispose();
+/** GFLOP/s of one product shape. */
+function matmulRate(label: string, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): string {
+  const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
+  const n = transposeB ? b.shape[0] : b.shape[1];
+  const flops = 2 * m * n * k;
+  ops.matMul(a, b, transposeA, transposeB).dispose();
   const started = performance.now();
-  const runs = 5;
-  for (let i = 0; i < runs; i++) {
-    const c = product();
-    c.dataSync();
-    c.dispose();
-  }
-  return `${label.padEnd(44)} ${((flops * runs) / ((performance.now() - started) / 1000) / 1e9).toFixed(1)} GFLOP/s`;
+  const runs = 10;
+  for (let i = 0; i < runs; i++) ops.matMul(a, b, transposeA, transposeB).dispose();
+  return `${label.padEnd(48)} ${((flops * runs) / ((performance.now() - started) / 1000) / 1e9).toFixed(1)} GFLOP/s`;
 }
 
 function engineSection(): void {
-  const a = tf.randomNormal([4096, 128]);
-  const b = tf.randomNormal([128, 384]);
-  const g = tf.randomNormal([4096, 384]);
-  const flops = 2 * 4096 * 128 * 384;
-  console.log('engine: matrix products on the wasm backend ([4096,128] x [128,384] and its gradient shapes)');
-  console.log(matmulRate('  tf.matMul(a, b)', () => tf.matMul(a, b), flops));
-  console.log(matmulRate('  tf.matMul(a, g, transposeA) (tfjs gradient)', () => tf.matMul(a, g, true, false), flops));
-  console.log(matmulRate('  ops.matMul(transpose(a), g) (engram)', () => ops.matMul(tf.transpose(a), g), flops));
-  tf.dispose([a, b, g]);
+  const rng = new Rng(1);
+  const random = (shape: number[]) => tensor(Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()), shape);
+  const x = random([4096, 128]);
+  const w = random([128, 384]);
+  const g = random([4096, 384]);
+  console.log(`engine: ${backendName()}; matrix products of the GPT's attention projection and its gradients`);
+  console.log(matmulRate('  x w         [4096,128] x [128,384]', x, w, false, false));
+  console.log(matmulRate('  x^T g       [128,4096] x [4096,384] (dW)', x, g, true, false));
+  console.log(matmulRate('  g w^T       [4096,384] x [384,128] (dX)', g, w, false, true));
+  dispose([x, w, g]);
 }
 
 async function main(): Promise<void> {

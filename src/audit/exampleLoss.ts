@@ -24,7 +24,7 @@ export function exampleLosses(model: Gpt, tokenizer: CharTokenizer, examples: re
       targets.set(s.slice(1), b * time);
     });
     const losses = model.tokenLosses({ batchSize: seqs.length, time, inputs, targets }, { training: false, seed: 0 });
-    const values = losses.dataSync();
+    const values = losses.toArray();
     losses.dispose();
     seqs.forEach((s, b) => {
       // Score the targets after <sep>: the output characters and the <eos> that ends them.

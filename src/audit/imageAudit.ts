@@ -159,7 +159,7 @@ function denoisingLosses(model: Diffusion, vocabulary: TagVocabulary, examples: 
     const batch = stackImages(part.map((e) => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) })));
     steps.forEach((step) => {
       const losses = model.exampleLosses(batch, { seed: deriveSeed(seed, 'membership', start, step), step });
-      losses.dataSync().forEach((l, i) => rows[start + i].push(l));
+      losses.toArray().forEach((l, i) => rows[start + i].push(l));
       losses.dispose();
     });
     onBatch(start + part.length);

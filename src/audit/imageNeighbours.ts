@@ -6,7 +6,7 @@
 //   changed still counts as far, and a copy cannot hide behind a matching background.
 // And Carlini's ratio rule: a generation is a near-copy of training image x when d(g, x) divided by alpha
 // times the mean distance from x to its 50 nearest training neighbours is below 1 (alpha = 0.5).
-import { tf, ops } from '../engine/index.js';
+import { ops, tensor, tidy, type Tensor } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 
 export type Distance = 'l2' | 'tiled-l2';
@@ -67,38 +67,68 @@ export function nearestNeighbours(queries: readonly Float32Array[], train: reado
   if (distance === 'tiled-l2' && size % GRID !== 0) throw new ConfigError(`tiled L2 needs an image size divisible by ${GRID}, got ${size}`);
   const d = train[0].length;
   const layout = distance === 'tiled-l2' ? byTiles(train, size) : { rows: concat(train), tileDim: d };
-  const blockCount = d / layout.tileDim;
-  const blocks = tf.tidy(() => {
-    const x = tf.tensor2d(layout.rows, [train.length, d]);
-    return Array.from({ length: blockCount }, (_, b) => {
-      const xb = tf.slice(x, [0, b * layout.tileDim], [-1, layout.tileDim]);
-      return { xT: tf.transpose(xb) as tf.Tensor2D, xx: tf.reshape(tf.sum(tf.square(xb), 1), [1, -1]) as tf.Tensor2D }; // [dim, m], [1, m]
-    });
-  });
+  const dim = layout.tileDim;
+  const blocks = Array.from({ length: d / dim }, (_, b) => blockOf(layout.rows, train.length, d, b, dim));
+  const m = train.length;
   const indices: number[][] = [];
   const distances: number[][] = [];
-  for (let start = 0; start < queries.length; start += chunk) {
-    const part = queries.slice(start, start + chunk);
-    const qRows = distance === 'tiled-l2' ? byTiles(part, size).rows : concat(part);
-    const { values, idx } = tf.tidy(() => {
-      const q = tf.tensor2d(qRows, [part.length, d]);
-      let worst: tf.Tensor2D | undefined;
-      blocks.forEach(({ xT, xx }, b) => {
-        const qb = tf.slice(q, [0, b * layout.tileDim], [-1, layout.tileDim]);
-        const qq = tf.sum(tf.square(qb), 1, true); // [n, 1]
+  try {
+    for (let start = 0; start < queries.length; start += chunk) {
+      const part = queries.slice(start, start + chunk);
+      const qRows = distance === 'tiled-l2' ? byTiles(part, size).rows : concat(part);
+      const worst = new Float32Array(part.length * m);
+      blocks.forEach((x, b) => {
+        const q = blockOf(qRows, part.length, d, b, dim);
+        const dots = tidy(() => ops.matMul(q.tensor, x.tensor, false, true).toArray()); // [n, m]
+        q.tensor.dispose();
         // Mean squared difference over the block: (|q|^2 + |x|^2 - 2 q.x) / dim, clamped at 0 against rounding.
-        const dist = tf.div(tf.relu(tf.sub(tf.add(qq, xx), tf.mul(ops.matMul(qb, xT), 2))), layout.tileDim) as tf.Tensor2D;
-        worst = worst ? (tf.maximum(worst, dist) as tf.Tensor2D) : dist;
+        for (let i = 0; i < part.length; i++) {
+          for (let j = 0; j < m; j++) {
+            const dist = Math.fround(Math.max(0, q.norms[i] + x.norms[j] - 2 * dots[i * m + j]) / dim);
+            if (b === 0 || dist > worst[i * m + j]) worst[i * m + j] = dist;
+          }
+        }
       });
-      const nearest = tf.topk(tf.neg(worst!), Math.min(k, train.length));
-      return { values: tf.sqrt(tf.neg(nearest.values)), idx: nearest.indices };
-    });
-    indices.push(...(idx.arraySync() as number[][]));
-    distances.push(...(values.arraySync() as number[][]));
-    tf.dispose([values, idx]);
+      for (let i = 0; i < part.length; i++) {
+        const nearest = smallest(worst.subarray(i * m, (i + 1) * m), Math.min(k, m));
+        indices.push(nearest);
+        distances.push(nearest.map((j) => Math.sqrt(worst[i * m + j])));
+      }
+    }
+  } finally {
+    for (const x of blocks) x.tensor.dispose();
   }
-  tf.dispose(blocks.flatMap((b) => [b.xT, b.xx]));
   return { indices, distances };
+}
+
+/** Columns [b * dim, (b + 1) * dim) of rows [n, d], as a tensor, with each row's squared norm. */
+function blockOf(rows: Float32Array, n: number, d: number, b: number, dim: number): { tensor: Tensor; norms: Float32Array } {
+  const values = new Float32Array(n * dim);
+  const norms = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows.subarray(i * d + b * dim, i * d + (b + 1) * dim);
+    values.set(row, i * dim);
+    let s = 0;
+    for (const v of row) s += v * v;
+    norms[i] = s;
+  }
+  return { tensor: tensor(values, [n, dim]), norms };
+}
+
+/** Indices of the k smallest values, smallest first (ties: lower index first). */
+function smallest(values: Float32Array, k: number): number[] {
+  const best: number[] = [];
+  for (let j = 0; j < values.length; j++) {
+    if (best.length === k && values[j] >= values[best[k - 1]]) continue;
+    let at = best.length === k ? k - 1 : best.length;
+    if (best.length < k) best.push(j);
+    while (at > 0 && values[best[at - 1]] > values[j]) {
+      best[at] = best[at - 1];
+      at--;
+    }
+    best[at] = j;
+  }
+  return best;
 }
 
 function concat(images: readonly Float32Array[]): Float32Array {

@@ -40,7 +40,7 @@ function losses(model: Tagger, vocabulary: TagVocabulary, examples: readonly Ima
   for (let i = 0; i < examples.length; i += 64) {
     const batch = stackImages(examples.slice(i, i + 64).map((e) => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) })));
     const l = model.exampleLosses(batch);
-    out.push(...l.dataSync());
+    out.push(...l.toArray());
     l.dispose();
   }
   return out;

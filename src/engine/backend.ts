@@ -1,37 +1,97 @@
-// The one place that knows which tensor backend runs. In Node that is TensorFlow.js's WebAssembly backend
-// (SIMD, one thread): ~15-30x faster than the pure-JS cpu backend on matmul, and it installs offline, unlike
-// tfjs-node. A browser build would pick WebGPU/WebGL here; nothing outside src/engine/ may care.
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-// The union package's bundle registers every op's gradient (tfjs-core alone registers none).
-import '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+// The one place that knows how the engine is set up on this platform: it loads engram's WebAssembly
+// kernels (src/engine/kernels/, AssemblyScript compiled with SIMD at build time), creates the memory every
+// tensor lives in, and starts a worker thread when the platform has shared memory and more than one core.
+// Node reads the kernels from disk beside this file; a browser build passes the bytes in (setUp below).
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { EngramError } from '../errors.js';
+import { EngineMemory } from './memory.js';
+import { CONTROL_BYTES, ThreadPool } from './threads.js';
 
-export type BackendName = 'wasm' | 'cpu';
+/** Kernel exports by name (all take numbers; pointers are byte offsets into the engine's memory). */
+export type Kernels = Record<string, (...args: number[]) => number>;
 
-let ready: Promise<BackendName> | undefined;
-
-/** Sets up the backend once per process; later calls return the same promise. */
-export function initEngine(preferred: BackendName = 'wasm'): Promise<BackendName> {
-  ready ??= setUp(preferred);
-  return ready;
+export interface Engine {
+  readonly kernels: Kernels;
+  readonly memory: EngineMemory;
+  readonly pool: ThreadPool;
+  readonly description: string;
 }
 
-async function setUp(preferred: BackendName): Promise<BackendName> {
-  if (preferred === 'wasm') {
-    // The .wasm binaries ship inside the npm package; point the loader at them so nothing is fetched.
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
-    setWasmPaths(path.join(path.dirname(pkg), 'dist') + path.sep);
+/** Kernels the worker can run, in a fixed order that both sides index by. */
+export const PARALLEL_KERNELS = [
+  'gemm', 'binaryBroadcast', 'unary', 'unaryGrad', 'sumMiddle', 'dropout', 'layerNormForward', 'layerNormBackward',
+  'layerNormParamGrads', 'softmaxRows', 'logSoftmaxGrad', 'crossEntropyForward', 'crossEntropyBackward', 'gatherRows',
+  'scatterAddRows', 'attentionForward', 'attentionBackward', 'im2col3x3', 'col2im3x3', 'avgPool2', 'spreadHalf',
+  'sumPool2', 'adamw',
+] as const;
+
+let engine: Engine | undefined;
+let starting: Promise<Engine> | undefined;
+
+/** The engine, once initEngine() has finished. */
+export function getEngine(): Engine {
+  if (!engine) throw new Error('the engine is not initialised: await initEngine() first');
+  return engine;
+}
+
+/**
+ * Sets up the engine once per process; later calls return the same promise. Threads: ENGRAM_THREADS (1 or
+ * 2), else 2 where there are two or more cores. Without wasm SIMD it stops with a clear error.
+ */
+export function initEngine(threads?: number): Promise<Engine> {
+  starting ??= setUp(threads ?? defaultThreads());
+  return starting;
+}
+
+function defaultThreads(): number {
+  const fromEnv = process.env.ENGRAM_THREADS;
+  if (fromEnv !== undefined) {
+    const n = Number(fromEnv);
+    if (!(n === 1 || n === 2)) throw new EngramError(`ENGRAM_THREADS must be 1 or 2, got "${fromEnv}"`);
+    return n;
   }
-  const ok = await tf.setBackend(preferred);
-  if (!ok) throw new Error(`tensor backend ${preferred} failed to initialise`);
-  await tf.ready();
-  return preferred;
+  return Math.min(2, os.availableParallelism());
+}
+
+function kernelBytes(file: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(readFileSync(new URL(`./${file}`, import.meta.url)));
+}
+
+async function setUp(threads: number): Promise<Engine> {
+  const shared = threads > 1 && typeof SharedArrayBuffer === 'function';
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(kernelBytes(shared ? 'kernels.wasm' : 'kernels-single.wasm'));
+  } catch (error) {
+    throw new EngramError(`engram's WebAssembly kernels could not load (they need WebAssembly SIMD, Node 20 has it): ${(error as Error).message}`);
+  }
+  const scratchBytes = 1 << 20; // per thread: the product's packing buffers (GEMM_SCRATCH_BYTES) and more
+  // The first 64 KiB stay unused: a kernel module with static data would place it there (ours has none,
+  // which a test checks), and a stray null pointer then hits nothing of value.
+  const memory = new EngineMemory(shared, 65536);
+  const controlAt = memory.alloc(CONTROL_BYTES);
+  const scratch = [memory.alloc(scratchBytes), memory.alloc(scratchBytes)];
+  const instance = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
+  const kernels = instance.exports as unknown as Kernels;
+  kernels.setThread(0, scratch[0]);
+  const ids = new Map(PARALLEL_KERNELS.map((name, i) => [name as string, i]));
+  let worker: Worker | undefined;
+  if (shared) {
+    worker = new Worker(new URL('./nodeWorker.js', import.meta.url), { workerData: { module, memory: memory.memory, controlAt, scratch: scratch[1] } });
+    await new Promise<void>((resolve, reject) => {
+      worker!.once('message', () => resolve());
+      worker!.once('error', reject);
+    });
+    worker.unref(); // a worker waiting for calls must not keep the process alive
+  }
+  const pool = new ThreadPool(memory.memory, controlAt, worker, ids);
+  const description = `engram wasm SIMD kernels, ${pool.threads} thread${pool.threads > 1 ? 's' : ''}`;
+  engine = { kernels, memory, pool, description };
+  return engine;
 }
 
 export function backendName(): string {
-  return tf.getBackend();
+  return engine?.description ?? 'not initialised';
 }

@@ -1,21 +1,14 @@
-// The engine boundary: the tensor library, backend set-up, seeding and tensor-memory hygiene.
-// Models and the trainer import `tf` from here, never from @tensorflow/* directly.
-import * as tf from '@tensorflow/tfjs-core';
-
-export { tf };
-export { initEngine, backendName, type BackendName } from './backend.js';
+// The engine boundary: engram's tensors, the ops models are written with, gradients, seeding and memory
+// hygiene. Models, the trainer and the samplers import from here, never from the files behind it.
+export { initEngine, backendName, getEngine } from './backend.js';
+export { Tensor, Variable, tensor, intTensor, zeros, empty, variable, tidy, dispose, liveTensors } from './tensor.js';
+export { valueAndGrads } from './autograd.js';
 export { Rng, deriveSeed, hash32 } from './random.js';
-export * as ops from './ops.js';
+export * as ops from './ops/index.js';
 
-/**
- * A trainable (or frozen) variable holding `values`. Made inside tidy so the temporary tensor that carries
- * the initial value is released; tf.variable(tf.tensor(...)) alone leaks that tensor for the process's life.
- */
-export function variableOf(values: Float32Array, shape: number[], trainable = true): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.tensor(values, shape), trainable));
-}
+import { variable, type Variable } from './tensor.js';
 
-/** Number of live tensors; a training step or a sampling call must leave it unchanged. */
-export function liveTensors(): number {
-  return tf.memory().numTensors;
+/** A trainable (or frozen) variable holding `values`. */
+export function variableOf(values: Float32Array, shape: number[], trainable = true): Variable {
+  return variable(values, shape, trainable);
 }

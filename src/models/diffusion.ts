@@ -2,7 +2,7 @@
 // blocks predicts the noise added to an image at step t, given t (sinusoidal embedding) and the image's
 // tags (a learned embedding of the multi-hot tag vector). Tags are dropped at random during training so
 // the same network also predicts unconditionally: that is classifier-free guidance (Ho & Salimans 2022).
-import { tf, ops, Rng } from '../engine/index.js';
+import { ops, Rng, tensor, tidy, type Tensor, type Variable } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { heInitParams, type LossOptions, type Params, type TrainableModel } from './model.js';
 import type { ImageBatch } from './tagger.js';
@@ -84,12 +84,12 @@ export class Diffusion implements TrainableModel<ImageBatch> {
     return new Diffusion(config, heInitParams(diffusionParamShapes(config), seed, (name, shape) => !zero(name, shape)));
   }
 
-  private p(name: string): tf.Variable {
+  private p(name: string): Variable {
     return this.params.get(name)!;
   }
 
   /** Sinusoidal embedding of the timestep (as in the Transformer), then a two-layer MLP: [B, E]. */
-  private timeEmbedding(t: number[]): tf.Tensor2D {
+  private timeEmbedding(t: number[]): Tensor {
     const E = this.config.embedDim;
     const half = E / 2;
     const values = new Float32Array(t.length * E);
@@ -100,51 +100,50 @@ export class Diffusion implements TrainableModel<ImageBatch> {
         values[b * E + half + i] = Math.cos(angle);
       }
     });
-    const h = tf.relu(tf.add(ops.matMul(tf.tensor2d(values, [t.length, E]), this.p('time.w1')), this.p('time.b1')));
+    const h = ops.relu(ops.add(ops.matMul(tensor(values, [t.length, E]), this.p('time.w1')), this.p('time.b1')));
     return ops.matMul(h, this.p('time.w2'));
   }
 
-  private resBlock(x: tf.Tensor4D, emb: tf.Tensor2D, name: string): tf.Tensor4D {
-    const [B, , , cin] = x.shape;
-    const conv = (input: tf.Tensor4D, w: string, b: string) => tf.add(ops.conv3x3(input, this.p(w)), this.p(b)) as tf.Tensor4D;
-    let h = tf.relu(conv(x, `${name}.conv1`, `${name}.bias1`)) as tf.Tensor4D;
+  private resBlock(x: Tensor, emb: Tensor, name: string): Tensor {
+    const [B, hh, ww, cin] = x.shape;
+    const conv = (input: Tensor, w: string, b: string) => ops.add(ops.conv3x3(input, this.p(w)), this.p(b));
+    let h = ops.relu(conv(x, `${name}.conv1`, `${name}.bias1`));
     const cout = h.shape[3];
-    h = tf.add(h, tf.reshape(ops.matMul(emb, this.p(`${name}.emb`)), [B, 1, 1, cout])) as tf.Tensor4D;
-    h = conv(tf.relu(h) as tf.Tensor4D, `${name}.conv2`, `${name}.bias2`);
-    const [, hh, ww] = x.shape;
-    const skip = cin === cout ? x : (tf.reshape(ops.matMul(tf.reshape(x, [-1, cin]), this.p(`${name}.skip`)), [B, hh, ww, cout]) as tf.Tensor4D);
-    return tf.add(h, skip) as tf.Tensor4D;
+    h = ops.add(h, ops.reshape(ops.matMul(emb, this.p(`${name}.emb`)), [B, 1, 1, cout]));
+    h = conv(ops.relu(h), `${name}.conv2`, `${name}.bias2`);
+    const skip = cin === cout ? x : ops.reshape(ops.matMul(ops.reshape(x, [-1, cin]), this.p(`${name}.skip`)), [B, hh, ww, cout]);
+    return ops.add(h, skip);
   }
 
   /** The network's raw output [B, s, s, 3] (noise or v) for noisy images x_t at steps t, tag vectors (zeros = none). */
-  predict(xt: tf.Tensor4D, t: number[], tags: tf.Tensor2D): tf.Tensor4D {
-    const emb = tf.add(this.timeEmbedding(t), ops.matMul(tags, this.p('tags.w'))) as tf.Tensor2D;
-    const s = this.config.imageSize;
-    const h0 = tf.add(ops.conv3x3(xt, this.p('in.conv')), this.p('in.bias')) as tf.Tensor4D;
-    const d1 = this.resBlock(h0, emb, 'down1'); // [B, s, s, c1]
-    const d2 = this.resBlock(tf.avgPool(d1, 2, 2, 'valid'), emb, 'down2'); // [B, s/2, s/2, c2]
-    const m = this.resBlock(d2, emb, 'mid');
-    const up = tf.image.resizeNearestNeighbor(m, [s, s]);
-    const u = this.resBlock(tf.concat([up, d1], 3) as tf.Tensor4D, emb, 'up');
-    return tf.add(ops.conv3x3(tf.relu(u) as tf.Tensor4D, this.p('out.conv')), this.p('out.bias')) as tf.Tensor4D;
+  predict(xt: Tensor, t: number[], tags: Tensor): Tensor {
+    return tidy(() => {
+      const emb = ops.add(this.timeEmbedding(t), ops.matMul(tags, this.p('tags.w')));
+      const h0 = ops.add(ops.conv3x3(xt, this.p('in.conv')), this.p('in.bias'));
+      const d1 = this.resBlock(h0, emb, 'down1'); // [B, s, s, c1]
+      const d2 = this.resBlock(ops.avgPool2(d1), emb, 'down2'); // [B, s/2, s/2, c2]
+      const m = this.resBlock(d2, emb, 'mid');
+      const u = this.resBlock(ops.concat([ops.upsample2(m), d1], 3), emb, 'up');
+      return ops.add(ops.conv3x3(ops.relu(u), this.p('out.conv')), this.p('out.bias'));
+    });
   }
 
   /** The clean image and the noise implied by the network's output for x_t at step t (one t for the batch). */
-  denoised(xt: tf.Tensor4D, output: tf.Tensor4D, t: number): { image: tf.Tensor4D; noise: tf.Tensor4D } {
+  denoised(xt: Tensor, output: Tensor, t: number): { image: Tensor; noise: Tensor } {
     const a = Math.sqrt(this.alphaBar[t]);
     const sigma = Math.sqrt(1 - this.alphaBar[t]);
     if (this.config.prediction === 'v') {
       // x_t = a x0 + sigma eps and v = a eps - sigma x0 (a^2 + sigma^2 = 1) give x0 and eps back.
-      return { image: tf.sub(tf.mul(xt, a), tf.mul(output, sigma)) as tf.Tensor4D, noise: tf.add(tf.mul(output, a), tf.mul(xt, sigma)) as tf.Tensor4D };
+      return { image: ops.sub(ops.mul(xt, a), ops.mul(output, sigma)), noise: ops.add(ops.mul(output, a), ops.mul(xt, sigma)) };
     }
-    return { image: tf.div(tf.sub(xt, tf.mul(output, sigma)), a) as tf.Tensor4D, noise: output };
+    return { image: ops.div(ops.sub(xt, ops.mul(output, sigma)), a), noise: output };
   }
 
   /**
    * Noises each image at a step (random, or `step` for all) and scores the prediction of the noise (or of v),
    * mean squared error per image. `dropTags` drops each image's tags with probability tagDropout, as training does.
    */
-  exampleLosses(batch: ImageBatch, o: { seed: number; step?: number; dropTags?: boolean }): tf.Tensor1D {
+  exampleLosses(batch: ImageBatch, o: { seed: number; step?: number; dropTags?: boolean }): Tensor {
     const { imageSize: s, numTags, timesteps, tagDropout } = this.config;
     const rng = new Rng(o.seed);
     const B = batch.batchSize;
@@ -152,20 +151,20 @@ export class Diffusion implements TrainableModel<ImageBatch> {
     const noise = Float32Array.from({ length: B * s * s * 3 }, () => rng.normal());
     const tags = batch.targets.slice();
     for (let b = 0; b < B; b++) if (o.dropTags && rng.next() < tagDropout) tags.fill(0, b * numTags, (b + 1) * numTags);
-    return tf.tidy(() => {
-      const x0 = tf.sub(tf.mul(tf.tensor4d(batch.pixels, [B, s, s, 3]), 2), 1); // pixels to [-1, 1]
-      const eps = tf.tensor4d(noise, [B, s, s, 3]);
-      const a = tf.tensor4d(steps.map((t) => Math.sqrt(this.alphaBar[t])), [B, 1, 1, 1]);
-      const sigma = tf.tensor4d(steps.map((t) => Math.sqrt(1 - this.alphaBar[t])), [B, 1, 1, 1]);
-      const xt = tf.add(tf.mul(x0, a), tf.mul(eps, sigma)) as tf.Tensor4D;
-      const target = this.config.prediction === 'v' ? tf.sub(tf.mul(eps, a), tf.mul(x0, sigma)) : eps;
-      const predicted = this.predict(xt, steps, tf.tensor2d(tags, [B, numTags]));
-      return tf.mean(tf.square(tf.sub(predicted, target)), [1, 2, 3]) as tf.Tensor1D;
+    return tidy(() => {
+      const x0 = ops.sub(ops.mul(tensor(batch.pixels, [B, s, s, 3]), 2), 1); // pixels to [-1, 1]
+      const eps = tensor(noise, [B, s, s, 3]);
+      const a = tensor(steps.map((t) => Math.sqrt(this.alphaBar[t])), [B, 1, 1, 1]);
+      const sigma = tensor(steps.map((t) => Math.sqrt(1 - this.alphaBar[t])), [B, 1, 1, 1]);
+      const xt = ops.add(ops.mul(x0, a), ops.mul(eps, sigma));
+      const target = this.config.prediction === 'v' ? ops.sub(ops.mul(eps, a), ops.mul(x0, sigma)) : eps;
+      const predicted = this.predict(xt, steps, tensor(tags, [B, numTags]));
+      return ops.mean(ops.square(ops.sub(predicted, target)), [1, 2, 3]);
     });
   }
 
-  loss(batch: ImageBatch, options: LossOptions): tf.Scalar {
-    return tf.tidy(() => tf.mean(this.exampleLosses(batch, { seed: options.seed, dropTags: options.training })) as tf.Scalar);
+  loss(batch: ImageBatch, options: LossOptions): Tensor {
+    return tidy(() => ops.mean(this.exampleLosses(batch, { seed: options.seed, dropTags: options.training })));
   }
 
   dispose(): void {

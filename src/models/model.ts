@@ -1,7 +1,7 @@
 // What the one trainer needs from any model family: named parameters and a scalar loss on a batch.
-import { Rng, deriveSeed, variableOf, type tf } from '../engine/index.js';
+import { Rng, deriveSeed, variableOf, type Tensor, type Variable } from '../engine/index.js';
 
-export type Params = Map<string, tf.Variable>;
+export type Params = Map<string, Variable>;
 
 export interface LossOptions {
   /** Training mode turns dropout on. */
@@ -15,7 +15,7 @@ export interface TrainableModel<Batch> {
   readonly kind: string;
   readonly params: Params;
   /** Mean loss over the batch, a scalar tensor (gradients flow through it). */
-  loss(batch: Batch, options: LossOptions): tf.Scalar;
+  loss(batch: Batch, options: LossOptions): Tensor;
   dispose(): void;
 }
 

@@ -1,7 +1,7 @@
 // image -> tags: a small CNN (3x3 convolutions with ReLU, 2x2 average pooling after each, global average
 // pooling, one linear head). Multi-label (independent sigmoids, for emoji tags) or single-label (softmax,
 // for digits). Trained by the same trainer as the GPT through TrainableModel.
-import { tf, ops } from '../engine/index.js';
+import { ops, tensor, tidy, type Tensor, type Variable } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { heInitParams, type LossOptions, type Params, type TrainableModel } from './model.js';
 
@@ -47,43 +47,45 @@ export class Tagger implements TrainableModel<ImageBatch> {
     return new Tagger(config, heInitParams(taggerParamShapes(config), seed, (name) => name.endsWith('.weight')));
   }
 
-  private p(name: string): tf.Variable {
+  private p(name: string): Variable {
     return this.params.get(name)!;
   }
 
   /** Tag logits [batch, numTags]. */
-  logits(pixels: Float32Array, batchSize: number): tf.Tensor2D {
+  logits(pixels: Float32Array, batchSize: number): Tensor {
     const s = this.config.imageSize;
-    let x = tf.tensor4d(pixels, [batchSize, s, s, 3]);
-    this.config.channels.forEach((_, i) => {
-      const conv = tf.add(ops.conv3x3(x, this.p(`conv${i}.weight`)), this.p(`conv${i}.bias`));
-      x = tf.avgPool(tf.relu(conv) as tf.Tensor4D, 2, 2, 'valid');
+    return tidy(() => {
+      let x = tensor(pixels, [batchSize, s, s, 3]);
+      this.config.channels.forEach((_, i) => {
+        const conv = ops.add(ops.conv3x3(x, this.p(`conv${i}.weight`)), this.p(`conv${i}.bias`));
+        x = ops.avgPool2(ops.relu(conv));
+      });
+      const pooled = ops.mean(x, [1, 2]); // global average pool: [B, C]
+      return ops.add(ops.matMul(pooled, this.p('head.weight')), this.p('head.bias'));
     });
-    const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D; // global average pool: [B, C]
-    return tf.add(ops.matMul(pooled, this.p('head.weight')), this.p('head.bias')) as tf.Tensor2D;
   }
 
   /** Per-image loss [batch]: binary cross-entropy summed over tags, or softmax cross-entropy. */
-  exampleLosses(batch: ImageBatch): tf.Tensor1D {
-    return tf.tidy(() => {
+  exampleLosses(batch: ImageBatch): Tensor {
+    return tidy(() => {
       const z = this.logits(batch.pixels, batch.batchSize);
-      const y = tf.tensor2d(batch.targets, [batch.batchSize, this.config.numTags]);
-      if (!this.config.multiLabel) return tf.neg(tf.sum(tf.mul(tf.logSoftmax(z), y), -1)) as tf.Tensor1D;
+      const y = tensor(batch.targets, [batch.batchSize, this.config.numTags]);
+      if (!this.config.multiLabel) return ops.neg(ops.sum(ops.mul(ops.logSoftmax(z), y), -1));
       // Stable BCE with logits: max(z, 0) - z y + log(1 + exp(-|z|)).
-      const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-      return tf.sum(bce, -1) as tf.Tensor1D;
+      const bce = ops.add(ops.sub(ops.relu(z), ops.mul(z, y)), ops.log1p(ops.exp(ops.neg(ops.abs(z)))));
+      return ops.sum(bce, -1);
     });
   }
 
-  loss(batch: ImageBatch, _options: LossOptions): tf.Scalar {
-    return tf.tidy(() => tf.mean(this.exampleLosses(batch)) as tf.Scalar);
+  loss(batch: ImageBatch, _options: LossOptions): Tensor {
+    return tidy(() => ops.mean(this.exampleLosses(batch)));
   }
 
   /** Tag probabilities [batch * numTags]. */
   predict(pixels: Float32Array, batchSize: number): Float32Array {
-    return tf.tidy(() => {
+    return tidy(() => {
       const z = this.logits(pixels, batchSize);
-      return (this.config.multiLabel ? tf.sigmoid(z) : tf.softmax(z)).dataSync() as Float32Array;
+      return (this.config.multiLabel ? ops.sigmoid(z) : ops.softmax(z)).toArray();
     });
   }
 

@@ -3,7 +3,7 @@
 // 1 behaves like DDPM ancestral sampling. Guidance w mixes conditional and unconditional noise predictions,
 // out = out_uncond + w (out_cond - out_uncond) on the network's output, noise or v alike, as both are linear in
 // it (classifier-free guidance; w = 1 is plain conditioning).
-import { tf, Rng, deriveSeed } from '../engine/index.js';
+import { ops, tensor, tidy, Rng, deriveSeed } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import type { Diffusion } from '../models/diffusion.js';
 
@@ -28,29 +28,28 @@ export function sampleImages(model: Diffusion, tags: Float32Array, o: ImageSampl
   const schedule = Array.from({ length: o.steps }, (_, i) => Math.round(((timesteps - 1) * (o.steps - 1 - i)) / Math.max(1, o.steps - 1)));
   const conditioned = new Float32Array(2 * n * numTags);
   for (let b = 0; b < n; b++) conditioned.set(tags, b * numTags); // first n rows conditioned, last n unconditional
-  let x = tf.tensor4d(gaussian(), [n, s, s, 3]);
+  let x = tensor(gaussian(), [n, s, s, 3]);
   schedule.forEach((t, i) => {
     const aT = model.alphaBar[t];
     const aPrev = i + 1 < schedule.length ? model.alphaBar[schedule[i + 1]] : 1;
     const sigma = o.temperature * Math.sqrt((1 - aPrev) / (1 - aT)) * Math.sqrt(Math.max(0, 1 - aT / aPrev));
     const z = sigma > 0 ? gaussian() : undefined;
-    const next = tf.tidy(() => {
-      const both = model.predict(tf.concat([x, x]) as tf.Tensor4D, new Array(2 * n).fill(t), tf.tensor2d(conditioned, [2 * n, numTags]));
-      const [cond, uncond] = tf.split(both, 2);
-      const guided = tf.add(uncond, tf.mul(tf.sub(cond, uncond), o.guidance)) as tf.Tensor4D;
-      const x0 = tf.clipByValue(model.denoised(x, guided, t).image, -1, 1);
+    const next = tidy(() => {
+      const both = model.predict(ops.concat([x, x], 0), new Array(2 * n).fill(t), tensor(conditioned, [2 * n, numTags]));
+      const [cond, uncond] = ops.split(both, 2, 0);
+      const guided = ops.add(uncond, ops.mul(ops.sub(cond, uncond), o.guidance));
+      const x0 = ops.clip(model.denoised(x, guided, t).image, -1, 1);
       // The noise consistent with the clipped x0. Keeping the unclipped prediction instead carries the large
       // early-step errors (x0 is divided by sqrt(alpha-bar) ~ 0.006 at t = T) into every later step.
-      const eps = tf.div(tf.sub(x, tf.mul(x0, Math.sqrt(aT))), Math.sqrt(1 - aT));
-      let prev = tf.add(tf.mul(x0, Math.sqrt(aPrev)), tf.mul(eps, Math.sqrt(Math.max(0, 1 - aPrev - sigma * sigma))));
-      if (z) prev = tf.add(prev, tf.mul(tf.tensor4d(z, [n, s, s, 3]), sigma));
-      return prev as tf.Tensor4D;
+      const eps = ops.div(ops.sub(x, ops.mul(x0, Math.sqrt(aT))), Math.sqrt(1 - aT));
+      let prev = ops.add(ops.mul(x0, Math.sqrt(aPrev)), ops.mul(eps, Math.sqrt(Math.max(0, 1 - aPrev - sigma * sigma))));
+      if (z) prev = ops.add(prev, ops.mul(tensor(z, [n, s, s, 3]), sigma));
+      return prev;
     });
     x.dispose();
     x = next;
   });
-  const image = tf.tidy(() => tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1)); // back to [0, 1]
-  const pixels = image.dataSync() as Float32Array;
-  tf.dispose([image, x]);
+  const pixels = tidy(() => ops.clip(ops.div(ops.add(x, 1), 2), 0, 1).toArray()); // back to [0, 1]
+  x.dispose();
   return Array.from({ length: n }, (_, b) => pixels.slice(b * s * s * 3, (b + 1) * s * s * 3));
 }

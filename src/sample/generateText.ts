@@ -1,9 +1,9 @@
 // Text generation from a GPT: n samples in one batch from the same prefix, one new token per forward pass
 // against a key/value cache, each stopping at <eos>. Temperature 0 is greedy and deterministic.
-import { tf, Rng, deriveSeed } from '../engine/index.js';
+import { Rng, deriveSeed, tidy } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { EOS } from '../codecs/charTokenizer.js';
-import type { Gpt, KvCache } from '../models/gpt.js';
+import { disposeKvCache, newKvCache, type Gpt, type KvCache } from '../models/gpt.js';
 import { pickToken, validateSampling, type SamplingSettings } from './transforms.js';
 
 export interface GenerateOptions extends SamplingSettings {
@@ -15,10 +15,6 @@ export interface GenerateOptions extends SamplingSettings {
 
 export const GENERATE_DEFAULTS: Omit<GenerateOptions, keyof SamplingSettings> = { seed: 0, samples: 1, maxTokens: 200 };
 
-interface Step {
-  readonly lastLogits: Float32Array; // [samples * vocab]: logits at the last position of each row
-  readonly cache: KvCache;
-}
 
 /** Generates continuations of `prefix` (token ids); returns the new tokens of each sample, without <eos>. */
 export function generateTokens(model: Gpt, prefix: readonly number[], options: GenerateOptions): number[][] {
@@ -42,10 +38,12 @@ export function generateFromPrefixes(model: Gpt, prefixes: readonly (readonly nu
   const generated: number[][] = Array.from({ length: n }, () => []);
   const done = new Array<boolean>(n).fill(false);
 
-  let step = run(model, rows.map((r) => r.slice(-contextFor(model, r.length))), undefined);
+  // One cache for the whole generation: each call appends its positions, so nothing is copied per token.
+  const cache = newKvCache(model.config, n);
   try {
+    let lastLogits = run(model, rows.map((r) => r.slice(-contextFor(model, r.length))), cache);
     for (let t = 0; t < options.maxTokens && done.includes(false); t++) {
-      const next = rows.map((_, i) => pickToken(Float64Array.from(step.lastLogits.subarray(i * V, (i + 1) * V)), options, rngs[i]));
+      const next = rows.map((_, i) => pickToken(Float64Array.from(lastLogits.subarray(i * V, (i + 1) * V)), options, rngs[i]));
       next.forEach((id, i) => {
         rows[i].push(id);
         if (done[i]) return;
@@ -53,18 +51,17 @@ export function generateFromPrefixes(model: Gpt, prefixes: readonly (readonly nu
         if (id === EOS) done[i] = true;
       });
       if (!done.includes(false) || t + 1 === options.maxTokens) break;
-      const previous = step;
-      if (previous.cache.length + 1 <= model.config.blockSize) {
-        step = run(model, next.map((id) => [id]), previous.cache);
+      if (cache.layers[0].length + 1 <= model.config.blockSize) {
+        lastLogits = run(model, next.map((id) => [id]), cache);
       } else {
         // Context full: positions are absolute, so restart from the last half-context of each row.
         const keep = Math.floor(model.config.blockSize / 2);
-        step = run(model, rows.map((r) => r.slice(-keep)), undefined);
+        for (const layer of cache.layers) layer.length = 0;
+        lastLogits = run(model, rows.map((r) => r.slice(-keep)), cache);
       }
-      tf.dispose([...previous.cache.keys, ...previous.cache.values]);
     }
   } finally {
-    tf.dispose([...step.cache.keys, ...step.cache.values]);
+    disposeKvCache(cache);
   }
   return generated;
 }
@@ -73,16 +70,16 @@ function contextFor(model: Gpt, length: number): number {
   return Math.min(length, model.config.blockSize);
 }
 
-function run(model: Gpt, rows: number[][], cache: KvCache | undefined): Step {
+/** Runs rows (equal length) through the model against the cache; returns each row's last logits [rows * vocab]. */
+function run(model: Gpt, rows: number[][], cache: KvCache): Float32Array {
   const B = rows.length;
   const T = rows[0].length;
+  const V = model.config.vocabSize;
   const ids = Int32Array.from(rows.flat());
-  const out = tf.tidy(() => {
-    const { logits, cache: next } = model.forward(ids, B, T, { training: false, seed: 0, cache });
-    const last = tf.reshape(tf.slice(tf.reshape(logits, [B, T, -1]), [0, T - 1, 0], [B, 1, -1]), [B, -1]);
-    return { last, keys: next.keys, values: next.values };
+  return tidy(() => {
+    const logits = model.forward(ids, B, T, { training: false, seed: 0, cache }).data; // [B * T, V]
+    const last = new Float32Array(B * V);
+    for (let b = 0; b < B; b++) last.set(logits.subarray((b * T + T - 1) * V, (b * T + T) * V), b * V);
+    return last;
   });
-  const lastLogits = out.last.dataSync() as Float32Array;
-  out.last.dispose();
-  return { lastLogits, cache: { keys: out.keys, values: out.values, length: (cache?.length ?? 0) + T } };
 }

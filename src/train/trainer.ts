@@ -2,7 +2,7 @@
 // periodic train / held-out evaluation, best-model tracking, checkpoints for --resume and Ctrl-C, and a
 // stop with the last good checkpoint kept when the loss turns NaN. It writes no files itself: the caller's
 // hooks save checkpoints and models, so this module stays free of storage and console.
-import { tf, deriveSeed } from '../engine/index.js';
+import { deriveSeed, type Variable } from '../engine/index.js';
 import { TrainingStopped } from '../errors.js';
 import type { TrainableModel } from '../models/model.js';
 import { AdamW } from './adamw.js';
@@ -143,15 +143,15 @@ export function evaluate<Batch>(model: TrainableModel<Batch>, batches: Batch[]):
   let total = 0;
   for (const batch of batches) {
     const loss = model.loss(batch, { training: false, seed: 0 });
-    total += loss.dataSync()[0];
+    total += loss.item();
     loss.dispose();
   }
   return total / batches.length;
 }
 
-function readArrays(tensors: Iterable<[string, tf.Variable]>, prefix = ''): Map<string, NamedArray> {
+function readArrays(tensors: Iterable<[string, Variable]>, prefix = ''): Map<string, NamedArray> {
   const out = new Map<string, NamedArray>();
-  for (const [name, t] of tensors) out.set(prefix + name, { shape: t.shape, data: t.dataSync() as Float32Array });
+  for (const [name, t] of tensors) out.set(prefix + name, { shape: [...t.shape], data: t.toArray() });
   return out;
 }
 
@@ -161,9 +161,9 @@ function takeState(model: TrainableModel<unknown>, optimizer: AdamW, average: We
 }
 
 function restore(model: TrainableModel<unknown>, optimizer: AdamW, average: WeightAverage | undefined, state: TrainState): void {
-  const assign = (target: tf.Variable, source: NamedArray | undefined, name: string) => {
+  const assign = (target: Variable, source: NamedArray | undefined, name: string) => {
     if (!source || source.data.length !== target.size) throw new Error(`checkpoint is missing or mis-sized: ${name}`);
-    tf.tidy(() => target.assign(tf.tensor(source.data, target.shape)));
+    target.assign(source.data);
   };
   for (const [name, p] of model.params) {
     assign(p, state.params.get(name), name);

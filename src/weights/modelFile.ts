@@ -1,7 +1,7 @@
 // An engram weights file: safetensors whose __metadata__ says what the model is (kind, task, config,
 // vocabulary) and where it came from (dataset fingerprint, split, training config and outcome). A checkpoint
 // is the same file plus optimizer moments and training state, so --resume needs nothing else.
-import { tf, variableOf } from '../engine/index.js';
+import { variableOf, type Variable } from '../engine/index.js';
 import { WeightsFormatError } from '../errors.js';
 import type { NamedArray, TrainState } from '../train/trainer.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
@@ -131,12 +131,12 @@ export async function loadModelFile(storage: Storage, location: string, expect?:
  * Frozen variables for a model, from a record's arrays, checked against the shapes its config needs:
  * a file whose tensors do not fit its own config is refused rather than loaded half-way.
  */
-export function paramsFromRecord(record: ModelRecord, shapes: [string, number[]][], location: string): Map<string, tf.Variable> {
-  const params = new Map<string, tf.Variable>();
+export function paramsFromRecord(record: ModelRecord, shapes: [string, number[]][], location: string): Map<string, Variable> {
+  const params = new Map<string, Variable>();
   for (const [name, shape] of shapes) {
     const a = record.params.get(name);
     if (!a || JSON.stringify(a.shape) !== JSON.stringify(shape)) {
-      tf.dispose([...params.values()]);
+      for (const p of params.values()) p.dispose();
       throw new WeightsFormatError(`${location}: parameter ${name} is ${a ? JSON.stringify(a.shape) : 'missing'}, the config needs ${JSON.stringify(shape)}`);
     }
     params.set(name, variableOf(a.data, shape, false));
