@@ -1,10 +1,11 @@
 """PyTorch reference for `npm run bench`: the same GPT as src/models/gpt.ts (pre-LayerNorm blocks, causal
 multi-head attention, tanh-GELU MLP, tied output embedding), the same AdamW + warm-up/cosine schedule,
-trained on the same token stream, so engram's speed and loss can be read beside it.
+trained on the very batches engram trained on, so engram's speed and loss can be read beside it.
 
 Usage: OMP_NUM_THREADS=2 /usr/bin/python3 bench/reference_gpt.py CONFIG.json
-CONFIG.json (written by bench/bench.ts) holds the model and training config, paths of the train and
-held-out token streams (uint16), and the held-out evaluation windows. Prints one JSON object.
+CONFIG.json (written by bench/bench.ts) holds the model and training config, the path of engram's training
+batches ([steps, batch, blockSize + 1] uint16 tokens), the held-out token stream (uint16) and the held-out
+evaluation windows. Prints one JSON object.
 """
 import json
 import math
@@ -88,7 +89,8 @@ def main():
     cfg = json.load(open(sys.argv[1]))
     m, t = cfg["model"], cfg["train"]
     torch.manual_seed(t["seed"])
-    train = np.fromfile(cfg["trainStream"], dtype=np.uint16)
+    # The exact windows engram trained on, step by step: [steps, batch, blockSize + 1] tokens.
+    batches = np.fromfile(cfg["trainBatches"], dtype=np.uint16).reshape(t["steps"], t["batchSize"], m["blockSize"] + 1).astype(np.int64)
     held_out = np.fromfile(cfg["heldOutStream"], dtype=np.uint16)
     T, B = m["blockSize"], t["batchSize"]
     model = GPT(m)
@@ -96,7 +98,6 @@ def main():
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": t["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=t["learningRate"], betas=(t["beta1"], t["beta2"]), eps=1e-8)
-    rng = np.random.default_rng(t["seed"])
     warmup = cfg["timingWarmupSteps"]
     started = None
     for step in range(t["steps"]):
@@ -104,7 +105,7 @@ def main():
             started = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = lr_at(step, t)
-        x, y = windows(train, rng.integers(0, len(train) - T - 1, B), T)
+        x, y = torch.from_numpy(batches[step, :, :-1]), torch.from_numpy(batches[step, :, 1:])
         model.train()
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)

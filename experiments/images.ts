@@ -7,7 +7,8 @@
 //    sets of N digits draw from the same noise. Memorising models each return their nearest training image,
 //    so their outputs differ; generalising models learn the same distribution and return nearly the same image.
 // Writes runs/experiment-images/results.json and report.html. Flags: --steps N (quality model, default 4000),
-// --sizes 10,100,1000 --disjoint-steps N (default 1000), --channels 16,32.
+// --sizes 10,100,1000 --disjoint-steps N (default 1000), --channels 16,32. With --score FILE it only trains
+// the judge and scores that 16 px digit model (e.g. the demo's runs/demo/digits.safetensors) at each setting.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,7 @@ import { train, type TrainState } from '../src/train/trainer.js';
 import { tagImage, trainTagger, loadTagger, type LoadedTagger } from '../src/tasks/tagger.js';
 import { IMAGE_MODEL_DEFAULTS, IMAGE_TRAIN_DEFAULTS, loadImageModel, trainImageModel } from '../src/tasks/image.js';
 import { TRAIN_DEFAULTS } from '../src/train/config.js';
-import { MemoryStorage } from '../src/weights/storage.js';
+import { FileStorage, MemoryStorage } from '../src/weights/storage.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'runs', 'experiment-images');
@@ -63,6 +64,19 @@ async function trainJudge(storage: MemoryStorage, dataset: ReturnType<typeof loa
   const heldOut = dataset.examples.filter((e) => isHeldOut(e.hash, SPLIT));
   const heldOutAccuracy = heldOut.filter((e) => tagImage(judge, e.image, 1)[0].tag === e.tags[0]).length / heldOut.length;
   return { judge, heldOutAccuracy };
+}
+
+/** The judge's verdict on PER_DIGIT generated images per digit at each sampling setting. */
+function scoreQuality(judge: LoadedTagger, loaded: Awaited<ReturnType<typeof loadImageModel>>): Quality[] {
+  return SETTINGS.map(({ temperature, guidance }) => {
+    const perDigit = DIGITS.map((digit) => {
+      const images = sampleImages(loaded.model, loaded.vocabulary.encode([digit]), { samples: PER_DIGIT, steps: 50, temperature, guidance, seed: Number(digit) });
+      return { digit, accuracy: judged(judge, images, digit), shown: images.slice(0, 10) };
+    });
+    const accuracy = mean(perDigit.map((d) => d.accuracy));
+    log(`  temperature ${temperature}, guidance ${guidance}: conditional accuracy ${(100 * accuracy).toFixed(1)}% (${perDigit.map((d) => `${d.digit}: ${Math.round(100 * d.accuracy)}%`).join(', ')})`);
+    return { temperature, guidance, accuracy, perDigit };
+  });
 }
 
 interface DisjointResult {
@@ -128,6 +142,13 @@ async function main(): Promise<void> {
   log('1/3 judge: a tagger on MNIST (2000 steps)');
   const { judge, heldOutAccuracy } = await trainJudge(storage, dataset);
   log(`judge accuracy on held-out real digits: ${(100 * heldOutAccuracy).toFixed(1)}%`);
+  const scored = flag('score', '');
+  if (scored) {
+    const loaded = await loadImageModel(new FileStorage(), scored);
+    scoreQuality(judge, loaded);
+    loaded.model.dispose();
+    return;
+  }
 
   log(`2/3 quality: a conditional diffusion model on MNIST at ${SIZE}x${SIZE}, channels ${channels.join(',')}, ${steps} steps`);
   const model = { ...IMAGE_MODEL_DEFAULTS, channels };
@@ -136,15 +157,7 @@ async function main(): Promise<void> {
     onEval: (r) => log(`  step ${r.step}: denoising loss train ${r.trainLoss.toFixed(4)}, held-out ${r.heldOutLoss.toFixed(4)}, ${Math.round(r.itemsPerSecond)} images/s`),
   });
   const loaded = await loadImageModel(storage, 'digits.safetensors');
-  const quality = SETTINGS.map(({ temperature, guidance }) => {
-    const perDigit = DIGITS.map((digit) => {
-      const images = sampleImages(loaded.model, loaded.vocabulary.encode([digit]), { samples: PER_DIGIT, steps: 50, temperature, guidance, seed: Number(digit) });
-      return { digit, accuracy: judged(judge, images, digit), shown: images.slice(0, 10) };
-    });
-    const accuracy = mean(perDigit.map((d) => d.accuracy));
-    log(`  temperature ${temperature}, guidance ${guidance}: conditional accuracy ${(100 * accuracy).toFixed(1)}% (${perDigit.map((d) => `${d.digit}: ${Math.round(100 * d.accuracy)}%`).join(', ')})`);
-    return { temperature, guidance, accuracy, perDigit };
-  });
+  const quality = scoreQuality(judge, loaded);
   const config = loaded.model.config;
   loaded.model.dispose();
 

@@ -83,7 +83,7 @@ function matMulRef(a: Float64Array, b: Float64Array, m: number, k: number, n: nu
 }
 
 test('matMul and its gradients, every transpose, odd shapes', () => {
-  for (const [m, k, n] of [[1, 1, 1], [3, 5, 17], [17, 3, 9], [5, 129, 3], [130, 7, 5]]) {
+  for (const [m, k, n] of [[1, 1, 1], [3, 5, 17], [17, 3, 9], [5, 129, 3], [130, 7, 5], [8, 9, 17], [6, 33, 20]]) {
     for (const ta of [false, true]) for (const tb of [false, true]) {
       check(`matMul ${m}x${k}x${n} ${ta} ${tb}`, [{ shape: ta ? [k, m] : [m, k] }, { shape: tb ? [n, k] : [k, n] }],
         ([a, b]) => ops.matMul(a, b, ta, tb), ([a, b]) => matMulRef(a, b, m, k, n, ta, tb), 1e-4);

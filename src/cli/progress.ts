@@ -38,3 +38,8 @@ export class ProgressBar {
     if (this.tty) process.stderr.write('\n');
   }
 }
+
+/** The most resident memory this process has used so far, both threads included: "412 MB". */
+export function peakMemory(): string {
+  return `${Math.round(process.resourceUsage().maxRSS / 1024).toLocaleString('en-US')} MB`;
+}

@@ -9,7 +9,7 @@ import { readResumeSettings, SPLIT_DEFAULTS, trainTextModel, type TextTrainOutco
 import { FileStorage } from '../weights/storage.js';
 import { configFlags, kebab, numberFlag, overrideConfig, parseCommand } from './flags.js';
 import { CANARY_REPEATS, validateCanarySpec, type CanarySpec } from '../data/canaries.js';
-import { formatDuration } from './progress.js';
+import { formatDuration, peakMemory } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
 import { trainTaggerCommand } from './trainTagger.js';
 import { trainImageCommand } from './trainImage.js';
@@ -77,7 +77,7 @@ function canarySpec(values: Record<string, string | boolean | undefined>, resume
 
 function printSummary(o: TextTrainOutcome, out: string, datasetBytes: number, log: string): void {
   const e = o.lastEval;
-  console.log(`trained ${o.state.step} steps in ${formatDuration(e.elapsedSeconds)} at ${Math.round(e.itemsPerSecond).toLocaleString('en-US')} tokens/s`);
+  console.log(`trained ${o.state.step} steps in ${formatDuration(e.elapsedSeconds)} at ${Math.round(e.itemsPerSecond).toLocaleString('en-US')} tokens/s; peak memory ${peakMemory()}`);
   console.log(`loss (nats/char): train ${e.trainLoss.toFixed(3)}, held-out ${e.heldOutLoss.toFixed(3)}; best held-out ${o.bestEval.heldOutLoss.toFixed(3)} at step ${o.bestEval.step}`);
   console.log(`wrote ${out}: ${o.parameterCount.toLocaleString('en-US')} parameters, ${(o.modelBytes / 1e6).toFixed(2)} MB ` +
     `(the dataset is ${(datasetBytes / 1e6).toFixed(2)} MB: ${(o.modelBytes / datasetBytes).toFixed(2)}x its size); log ${log}`);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { EngramError } from '../errors.js';
 import { EngineMemory } from './memory.js';
-import { CONTROL_BYTES, ThreadPool } from './threads.js';
+import { CONTROL_BYTES, ThreadPool, type KernelProfile } from './threads.js';
 
 /** Kernel exports by name (all take numbers; pointers are byte offsets into the engine's memory). */
 export type Kernels = Record<string, (...args: number[]) => number>;
@@ -24,8 +24,11 @@ export const PARALLEL_KERNELS = [
   'gemm', 'binaryBroadcast', 'unary', 'unaryGrad', 'sumMiddle', 'dropout', 'layerNormForward', 'layerNormBackward',
   'layerNormParamGrads', 'softmaxRows', 'logSoftmaxGrad', 'crossEntropyForward', 'crossEntropyBackward', 'gatherRows',
   'scatterAddRows', 'attentionForward', 'attentionBackward', 'im2col3x3', 'col2im3x3', 'avgPool2', 'spreadHalf',
-  'sumPool2', 'adamw',
+  'sumPool2', 'adamw', 'pad1', 'conv3x3',
 ] as const;
+
+/** Per-thread scratch for kernels' packing buffers (the product's GEMM_SCRATCH_BYTES, a packed filter). */
+export const THREAD_SCRATCH_BYTES = 1 << 20;
 
 let engine: Engine | undefined;
 let starting: Promise<Engine> | undefined;
@@ -60,25 +63,26 @@ function kernelBytes(file: string): Uint8Array<ArrayBuffer> {
 }
 
 async function setUp(threads: number): Promise<Engine> {
-  const shared = threads > 1 && typeof SharedArrayBuffer === 'function';
+  // Shared memory even for one thread where the platform has it: growing a shared memory never detaches the
+  // views tensors hand out (tensor.data), growing a plain one does.
+  const shared = typeof SharedArrayBuffer === 'function';
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(kernelBytes(shared ? 'kernels.wasm' : 'kernels-single.wasm'));
   } catch (error) {
     throw new EngramError(`engram's WebAssembly kernels could not load (they need WebAssembly SIMD, Node 20 has it): ${(error as Error).message}`);
   }
-  const scratchBytes = 1 << 20; // per thread: the product's packing buffers (GEMM_SCRATCH_BYTES) and more
   // The first 64 KiB stay unused: a kernel module with static data would place it there (ours has none,
   // which a test checks), and a stray null pointer then hits nothing of value.
   const memory = new EngineMemory(shared, 65536);
   const controlAt = memory.alloc(CONTROL_BYTES);
-  const scratch = [memory.alloc(scratchBytes), memory.alloc(scratchBytes)];
+  const scratch = [memory.alloc(THREAD_SCRATCH_BYTES), memory.alloc(THREAD_SCRATCH_BYTES)];
   const instance = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
   const kernels = instance.exports as unknown as Kernels;
   kernels.setThread(0, scratch[0]);
   const ids = new Map(PARALLEL_KERNELS.map((name, i) => [name as string, i]));
   let worker: Worker | undefined;
-  if (shared) {
+  if (shared && threads > 1) {
     worker = new Worker(new URL('./nodeWorker.js', import.meta.url), { workerData: { module, memory: memory.memory, controlAt, scratch: scratch[1] } });
     await new Promise<void>((resolve, reject) => {
       worker!.once('message', () => resolve());
@@ -94,4 +98,16 @@ async function setUp(threads: number): Promise<Engine> {
 
 export function backendName(): string {
   return engine?.description ?? 'not initialised';
+}
+
+/** Runs fn and returns where its kernel time went (ms and calls per kernel), for benchmarks. */
+export function profileKernels<T>(fn: () => T): { result: T; kernels: KernelProfile } {
+  const { pool } = getEngine();
+  const kernels: KernelProfile = new Map();
+  pool.profile = kernels;
+  try {
+    return { result: fn(), kernels };
+  } finally {
+    pool.profile = undefined;
+  }
 }

@@ -43,7 +43,10 @@ export class Tensor {
     return this.storage.ptr;
   }
 
-  /** A live float32 view of the values (not a copy): valid until the tensor is disposed. */
+  /**
+   * A live float32 view of the values (not a copy): valid until the tensor is disposed, and, where the
+   * engine's memory is not shared (a browser page without cross-origin isolation), until the next allocation.
+   */
   get data(): Float32Array {
     return getEngine().memory.floats().subarray(this.ptr >> 2, (this.ptr >> 2) + this.size);
   }

@@ -18,8 +18,12 @@ export interface WorkerPort {
   terminate(): unknown;
 }
 
+/** Time and calls per kernel while a profile is on (engine profileKernels). */
+export type KernelProfile = Map<string, { ms: number; calls: number }>;
+
 export class ThreadPool {
   private seq = 0;
+  profile: KernelProfile | undefined;
   private readonly control: Int32Array;
   private readonly args: Float64Array;
 
@@ -38,6 +42,19 @@ export class ThreadPool {
    */
   run(kernel: (...a: number[]) => unknown, name: string, args: number[], extent: number, grain: number, align = 1): void {
     if (extent <= 0) return;
+    if (this.profile) {
+      const started = performance.now();
+      const profile = this.profile;
+      this.profile = undefined;
+      try {
+        this.run(kernel, name, args, extent, grain, align);
+      } finally {
+        this.profile = profile;
+        const entry = profile.get(name) ?? { ms: 0, calls: 0 };
+        profile.set(name, { ms: entry.ms + performance.now() - started, calls: entry.calls + 1 });
+      }
+      return;
+    }
     if (!this.worker || extent < 2 * grain) {
       kernel(...args, 0, extent);
       return;

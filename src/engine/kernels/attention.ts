@@ -8,8 +8,12 @@ import { dropout } from './elementwise';
 import { expf4, expf1, max4, sum4 } from './simd';
 import { threadIndex } from './thread';
 
-/** Where one operand lives: element (b, i, column) is at ptr + b * batch + i * row + column (floats). */
-// (passed as three numbers each: AssemblyScript exports take scalars)
+/**
+ * Rows of queries (and of keys, in the backward pass) go in chunks of CHUNK, and each chunk's products stop
+ * at the last key its rows may see: the causal mask's zeros are never multiplied (~40% of the work at
+ * T = 128). Chunks are multiples of the product's 4 x 8 tiles.
+ */
+const CHUNK: i32 = 32;
 
 /** Softmax of scale * row over the first `valid` entries; the rest are set to 0. */
 function maskedSoftmax(row: usize, S: i32, valid: i32, scale: f32): void {
@@ -60,14 +64,20 @@ export function attentionForward(
     const vb = v + (<usize>(b * vBatch + h * D) << 2);
     const ob = out + (<usize>(b * oBatch + h * D) << 2);
     const p = probs ? probs + (<usize>(bh * area) << 2) : mine;
-    gemm(Tq, S, D, qb, qRow, 1, kb, 1, kRow, p, S, 0, 0, Tq); // raw scores
+    for (let i0 = 0; i0 < Tq; i0 += CHUNK) {
+      const rows = min(CHUNK, Tq - i0), keys = min(S, past + i0 + rows);
+      gemm(rows, keys, D, qb + (<usize>(i0 * qRow) << 2), qRow, 1, kb, 1, kRow, p + (<usize>(i0 * S) << 2), S, 0, 0, rows); // raw scores
+    }
     for (let i = 0; i < Tq; i++) maskedSoftmax(p + (<usize>(i * S) << 2), S, min(S, past + i + 1), scale);
     let weights = p;
     if (threshold) {
       weights = mine + (<usize>area << 2);
       dropout(p - (<usize>(bh * area) << 2), weights - (<usize>(bh * area) << 2), seed, threshold, dropScale, bh * area, (bh + 1) * area);
     }
-    gemm(Tq, D, S, weights, S, 1, vb, vRow, 1, ob, oRow, 0, 0, Tq);
+    for (let i0 = 0; i0 < Tq; i0 += CHUNK) {
+      const rows = min(CHUNK, Tq - i0), keys = min(S, past + i0 + rows);
+      gemm(rows, D, keys, weights + (<usize>(i0 * S) << 2), S, 1, vb, vRow, 1, ob + (<usize>(i0 * oRow) << 2), oRow, 0, 0, rows);
+    }
   }
 }
 
@@ -96,28 +106,46 @@ export function attentionBackward(
       weights = dropped;
       dropout(p - shift, dropped - shift, seed, threshold, dropScale, bh * area, (bh + 1) * area);
     }
-    gemm(T, D, T, weights, 1, T, dOut + dAt, dRow, 1, dv + at, row, 0, 0, T); // dv = W^T dO
-    gemm(T, T, D, dOut + dAt, dRow, 1, v + at, 1, row, dP, T, 0, 0, T); // dW = dO v^T
+    const dO = dOut + dAt;
+    for (let j0 = 0; j0 < T; j0 += CHUNK) {
+      // dv[j] = sum over queries i >= j0 of W[i, j] dO[i] (W is 0 above the diagonal)
+      const rows = min(CHUNK, T - j0);
+      const diagonal = <usize>(j0 * T + j0) << 2;
+      gemm(rows, D, T - j0, weights + diagonal, 1, T, dO + (<usize>(j0 * dRow) << 2), dRow, 1, dv + at + (<usize>(j0 * row) << 2), row, 0, 0, rows);
+    }
+    for (let i0 = 0; i0 < T; i0 += CHUNK) {
+      // dW[i, j] = dO[i] . v[j] for keys j the chunk's queries may see
+      const rows = min(CHUNK, T - i0);
+      gemm(rows, i0 + rows, D, dO + (<usize>(i0 * dRow) << 2), dRow, 1, v + at, 1, row, dP + (<usize>(i0 * T) << 2), T, 0, 0, rows);
+    }
     if (threshold) dropout(dP - shift, dP - shift, seed, threshold, dropScale, bh * area, (bh + 1) * area);
     for (let i = 0; i < T; i++) {
+      const valid = i + 1;
       const pr = p + (<usize>(i * T) << 2), dr = dP + (<usize>(i * T) << 2);
       let acc = f32x4.splat(0);
       let j = 0;
-      for (; j + 4 <= T; j += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(pr + (<usize>j << 2)), v128.load(dr + (<usize>j << 2))));
+      for (; j + 4 <= valid; j += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(pr + (<usize>j << 2)), v128.load(dr + (<usize>j << 2))));
       let s = sum4(acc);
-      for (; j < T; j++) s += load<f32>(pr + (<usize>j << 2)) * load<f32>(dr + (<usize>j << 2));
+      for (; j < valid; j++) s += load<f32>(pr + (<usize>j << 2)) * load<f32>(dr + (<usize>j << 2));
       const sV = f32x4.splat(s), sc = f32x4.splat(scale);
       j = 0;
-      for (; j + 4 <= T; j += 4) {
+      for (; j + 4 <= valid; j += 4) {
         const o = <usize>j << 2;
         v128.store(dr + o, f32x4.mul(f32x4.mul(v128.load(pr + o), f32x4.sub(v128.load(dr + o), sV)), sc));
       }
-      for (; j < T; j++) {
+      for (; j < valid; j++) {
         const o = <usize>j << 2;
         store<f32>(dr + o, load<f32>(pr + o) * (load<f32>(dr + o) - s) * scale);
       }
+      if (valid < T) memory.fill(dr + (<usize>valid << 2), 0, <usize>(T - valid) << 2); // dS is 0 above the diagonal
     }
-    gemm(T, D, T, dP, T, 1, k + at, row, 1, dq + at, row, 0, 0, T); // dq = dS k
-    gemm(T, D, T, dP, 1, T, q + at, row, 1, dk + at, row, 0, 0, T); // dk = dS^T q
+    for (let i0 = 0; i0 < T; i0 += CHUNK) {
+      const rows = min(CHUNK, T - i0);
+      // dq[i] = sum over keys j <= i of dS[i, j] k[j]
+      gemm(rows, D, i0 + rows, dP + (<usize>(i0 * T) << 2), T, 1, k + at, row, 1, dq + at + (<usize>(i0 * row) << 2), row, 0, 0, rows);
+      // dk[j] = sum over queries i >= j of dS[i, j] q[i]
+      const diagonal = <usize>(i0 * T + i0) << 2;
+      gemm(rows, D, T - i0, dP + diagonal, 1, T, q + at + (<usize>(i0 * row) << 2), row, 1, dk + at + (<usize>(i0 * row) << 2), row, 0, 0, rows);
+    }
   }
 }

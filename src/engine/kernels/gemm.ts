@@ -12,6 +12,9 @@ import { threadScratch } from './thread';
 const KC: i32 = 256;
 const NC: i32 = 512;
 const MC: i32 = 256;
+const DIRECT_TRANSPOSED = true;
+/** Up to this many rows, packing B would cost more than the product (sampling one token at a time). */
+const SMALL_M: i32 = 8;
 /** Bytes of scratch one call needs: a packed B block, a packed A block and a 4 x 8 edge tile. */
 export const GEMM_SCRATCH_BYTES: i32 = (KC * NC + MC * KC + 32) * 4;
 
@@ -47,7 +50,7 @@ export const GEMM_SCRATCH_BYTES: i32 = (KC * NC + MC * KC + 32) * 4;
 }
 
 // @ts-ignore: decorator
-@inline function microKernel(a0: usize, a1: usize, a2: usize, a3: usize, aStep: usize, pb: usize, kc: i32, out: usize, ldc: usize, overwrite: bool): void {
+@inline function microKernel(a0: usize, a1: usize, a2: usize, a3: usize, aStep: usize, pb: usize, kc: i32, out: usize, ldc: usize, overwrite: bool, bStep: usize = 32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let off: usize = 0;
@@ -63,7 +66,7 @@ export const GEMM_SCRATCH_BYTES: i32 = (KC * NC + MC * KC + 32) * 4;
     a = v128.load32_splat(a3 + off);
     c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
     off += aStep;
-    pb += 32;
+    pb += bStep;
   }
   const r1 = out + ldc, r2 = out + 2 * ldc, r3 = out + 3 * ldc;
   if (!overwrite) {
@@ -108,6 +111,25 @@ export function gemm(
 ): void {
   const scratch = threadScratch;
   if (hi <= lo || N <= 0) return;
+  if (M <= SMALL_M && sbj == 1) {
+    // A few rows against B's rows in place: 4-row blocks through the micro-kernel on full 8-column
+    // panels, the rest row by row.
+    const full = (hi - lo) & ~3, panels = N >> 3;
+    for (let i0 = lo; i0 < lo + full; i0 += 4) {
+      const a0 = a + (<usize>(i0 * sai) << 2), aRow = <usize>sai << 2;
+      for (let p = 0; p < panels; p++) {
+        const out = c + (<usize>(i0 * ldc + p * 8) << 2);
+        microKernel(a0, a0 + aRow, a0 + 2 * aRow, a0 + 3 * aRow, <usize>sak << 2, b + (<usize>(p * 8) << 2), K, out, <usize>ldc << 2, !accumulate, <usize>sbk << 2);
+      }
+      if (panels * 8 < N) gemmFewRows(N, K, a, sai, sak, b, sbk, sbj, c, ldc, accumulate, i0, i0 + 4, panels * 8);
+    }
+    if (lo + full < hi) gemmFewRows(N, K, a, sai, sak, b, sbk, sbj, c, ldc, accumulate, lo + full, hi, 0);
+    return;
+  }
+  if (M <= SMALL_M && sbk == 1) {
+    gemmFewRows(N, K, a, sai, sak, b, sbk, sbj, c, ldc, accumulate, lo, hi, 0);
+    return;
+  }
   if (K <= 0) {
     if (!accumulate) for (let i = lo; i < hi; i++) memory.fill(c + (<usize>(i * ldc) << 2), 0, <usize>N << 2);
     return;
@@ -118,7 +140,7 @@ export function gemm(
   const ldcBytes = <usize>ldc << 2;
   // Reading A in place saves the packing pass, which matters when there are few columns to amortise it
   // over (convolutions: N = 16-64); with more columns the packed layout streams better (measured).
-  const direct = sak == 1 && N < 128;
+  const direct = (sak == 1 || (sai == 1 && DIRECT_TRANSPOSED)) && N < 128;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     const panels = (nc + 7) >> 3;
@@ -138,9 +160,9 @@ export function gemm(
             const out = c + (<usize>((ic + i0) * ldc + jc + p * 8) << 2);
             let a0: usize, aRow: usize, aStep: usize;
             if (direct) {
-              a0 = a + (<usize>((ic + i0) * sai + pc) << 2);
+              a0 = a + (<usize>((ic + i0) * sai + pc * sak) << 2);
               aRow = <usize>sai << 2;
-              aStep = 4;
+              aStep = <usize>sak << 2;
             } else {
               a0 = packedA + <usize>(i0 * kc * 4);
               aRow = 4;
@@ -179,6 +201,49 @@ function packA(a: usize, sai: i32, sak: i32, ic: i32, mc: i32, pc: i32, kc: i32,
       for (let r = 0; r < 4; r++) {
         const v: f32 = r < mr ? load<f32>(a + (<usize>((ic + i0 + r) * sai + (pc + k) * sak) << 2)) : 0;
         store<f32>(block + <usize>((k * 4 + r) << 2), v);
+      }
+    }
+  }
+}
+
+/**
+ * The product for a few rows, reading B in place: with B's rows contiguous, each row of C adds up
+ * a[i, k] B[k, :] over k; with B's columns contiguous, each C[i, j] is a dot product over k.
+ */
+function gemmFewRows(N: i32, K: i32, a: usize, sai: i32, sak: i32, b: usize, sbk: i32, sbj: i32, c: usize, ldc: i32, accumulate: i32, lo: i32, hi: i32, j0: i32): void {
+  // Columns [j0, N) of rows [lo, hi).
+  c += <usize>j0 << 2;
+  b += <usize>(j0 * sbj) << 2;
+  N -= j0;
+  for (let i = lo; i < hi; i++) {
+    const row = c + (<usize>(i * ldc) << 2);
+    if (sbj == 1) {
+      if (!accumulate) memory.fill(row, 0, <usize>N << 2);
+      for (let k = 0; k < K; k++) {
+        const aik = load<f32>(a + (<usize>(i * sai + k * sak) << 2));
+        const av = f32x4.splat(aik);
+        const bk = b + (<usize>(k * sbk) << 2);
+        let j = 0;
+        for (; j + 4 <= N; j += 4) {
+          const o = <usize>j << 2;
+          v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.mul(av, v128.load(bk + o))));
+        }
+        for (; j < N; j++) store<f32>(row + (<usize>j << 2), load<f32>(row + (<usize>j << 2)) + aik * load<f32>(bk + (<usize>j << 2)));
+      }
+    } else {
+      for (let j = 0; j < N; j++) {
+        const bj = b + (<usize>(j * sbj) << 2);
+        let acc = f32x4.splat(0);
+        let s: f32 = 0;
+        let k = 0;
+        if (sak == 1) {
+          const ai = a + (<usize>(i * sai) << 2);
+          for (; k + 4 <= K; k += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(ai + (<usize>k << 2)), v128.load(bj + (<usize>k << 2))));
+        }
+        for (; k < K; k++) s += load<f32>(a + (<usize>(i * sai + k * sak) << 2)) * load<f32>(bj + (<usize>k << 2));
+        s += f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+        const dst = row + (<usize>j << 2);
+        store<f32>(dst, accumulate ? load<f32>(dst) + s : s);
       }
     }
   }

@@ -5,6 +5,7 @@ import { record } from '../autograd.js';
 import { Tensor, empty } from '../tensor.js';
 import { gemmInto } from './matmul.js';
 import { run, sizeOf } from './run.js';
+import { THREAD_SCRATCH_BYTES } from '../backend.js';
 
 const PIXEL_GRAIN = 256;
 
@@ -17,41 +18,51 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 const rowMajor = (ptr: number, rows: number, cols: number) => ({ ptr, rows, cols, rowStride: cols, colStride: 1 });
 const transposed = (ptr: number, rows: number, cols: number) => ({ ptr, rows: cols, cols: rows, rowStride: 1, colStride: cols });
 
+/** x [B, H, W, C] with a zero border: [B, H + 2, W + 2, C]. */
+function padded(x: Tensor): Tensor {
+  const [B, H, W, C] = x.shape;
+  const out = empty([B, H + 2, W + 2, C]);
+  run('pad1', [x.ptr, out.ptr, H, W, C], B * (H + 2), 64);
+  return out;
+}
+
+/** Bytes a thread needs to hold a packed [9 c, n] filter (kernels/conv.ts convScratchBytes). */
+const packedFilterBytes = (c: number, n: number) => 9 * c * Math.ceil(n / 8) * 8 * 4 + 128;
+
 /**
  * 3x3 convolution, stride 1, zero "same" padding: x [B, H, W, Cin], filter [9 * Cin, Cout] (the layout of
- * [3, 3, Cin, Cout]) -> [B, H, W, Cout]. The patch matrix is rebuilt in the backward pass rather than
- * kept: it is 9x the input, and rebuilding it is a memory copy.
+ * [3, 3, Cin, Cout]) -> [B, H, W, Cout]. Forward and input gradient run on the padded input directly
+ * (kernels/conv.ts); the filter gradient is cols^T dy over the patch matrix, built in the backward pass.
  */
 export function conv3x3(x: Tensor, filter: Tensor): Tensor {
   const [B, H, W, cIn] = x.shape;
   const cOut = filter.shape[1];
   if (filter.shape[0] !== 9 * cIn) throw new Error(`conv3x3: filter [${filter.shape}] for ${cIn} input channels`);
+  if (Math.max(packedFilterBytes(cIn, cOut), packedFilterBytes(cOut, cIn)) > THREAD_SCRATCH_BYTES) {
+    throw new Error(`conv3x3: ${cIn} -> ${cOut} channels is more than the kernel's scratch holds`);
+  }
   const pixels = B * H * W;
-  const patches = () => {
-    const cols = empty([pixels, 9 * cIn]);
-    run('im2col3x3', [x.ptr, cols.ptr, H, W, cIn], pixels, PIXEL_GRAIN);
-    return cols;
+  const grain = Math.max(1, Math.ceil(131072 / (W * 9 * cIn * cOut)));
+  const convolve = (input: Tensor, out: Tensor, c: number, n: number, flip: number) => {
+    const pad = padded(input);
+    run('conv3x3', [pad.ptr, filter.ptr, out.ptr, H, W, c, n, flip], B * H, grain);
+    pad.dispose();
   };
   const out = empty([B, H, W, cOut]);
-  const cols = patches();
-  gemmInto(rowMajor(cols.ptr, pixels, 9 * cIn), rowMajor(filter.ptr, 9 * cIn, cOut), out.ptr);
-  cols.dispose();
+  convolve(x, out, cIn, cOut, 0);
   return record(out, [x, filter], (g) => {
-    const dy = rowMajor(g.ptr, pixels, cOut);
     let dx: Tensor | undefined;
     let dFilter: Tensor | undefined;
     if (filter.requiresGrad) {
-      const again = patches();
+      const cols = empty([pixels, 9 * cIn]);
+      run('im2col3x3', [x.ptr, cols.ptr, H, W, cIn], pixels, PIXEL_GRAIN);
       dFilter = empty(filter.shape);
-      gemmInto(transposed(again.ptr, pixels, 9 * cIn), dy, dFilter.ptr); // cols^T dy
-      again.dispose();
+      gemmInto(transposed(cols.ptr, pixels, 9 * cIn), rowMajor(g.ptr, pixels, cOut), dFilter.ptr); // cols^T dy
+      cols.dispose();
     }
     if (x.requiresGrad) {
-      const dCols = empty([pixels, 9 * cIn]);
-      gemmInto(dy, transposed(filter.ptr, 9 * cIn, cOut), dCols.ptr); // dy filter^T
       dx = empty(x.shape);
-      run('col2im3x3', [dCols.ptr, dx.ptr, H, W, cIn], pixels, PIXEL_GRAIN);
-      dCols.dispose();
+      convolve(g, dx, cOut, cIn, 1); // dy convolved with the flipped, transposed filter
     }
     return [dx, dFilter];
   });
@@ -99,10 +110,9 @@ export function concat(parts: readonly Tensor[], axis: number): Tensor {
     for (let i = 0; i < outer; i++) o.set(src.subarray(i * chunks[k], (i + 1) * chunks[k]), i * total + offset);
   });
   return record(out, parts, (g) => {
-    const gd = g.data;
     return parts.map((p, k) => {
       const d = empty(p.shape);
-      const dd = d.data;
+      const [gd, dd] = [g.data, d.data]; // views after the allocation (growth detaches a non-shared memory)
       const offset = chunks.slice(0, k).reduce((a, b) => a + b, 0);
       for (let i = 0; i < outer; i++) dd.set(gd.subarray(i * total + offset, i * total + offset + chunks[k]), i * chunks[k]);
       return d;
@@ -119,10 +129,9 @@ export function split(x: Tensor, count: number, axis: number): Tensor[] {
   const chunk = total / count;
   const shape = [...x.shape];
   shape[ax] /= count;
-  const src = x.data;
   return Array.from({ length: count }, (_, k) => {
     const part = empty(shape);
-    const d = part.data;
+    const [src, d] = [x.data, part.data]; // views after the allocation (growth detaches a non-shared memory)
     for (let i = 0; i < outer; i++) d.set(src.subarray(i * total + k * chunk, i * total + (k + 1) * chunk), i * chunk);
     return part;
   });

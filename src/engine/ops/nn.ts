@@ -134,7 +134,7 @@ export function causalSelfAttention(
     run('attentionForward', [
       qkv.ptr, 3 * C, 3 * C * T, cache.keys.ptr, C, capacity * C, cache.values.ptr, C, capacity * C,
       out.ptr, C, C * T, 0, work.ptr, H, T, S, D, cache.length, 0, 0, 1,
-    ], B * H, 2);
+    ], B * H, headsPerThread(T, S, D));
     work.dispose();
     cache.length += T;
     return out;
@@ -146,7 +146,7 @@ export function causalSelfAttention(
   run('attentionForward', [
     qkv.ptr, 3 * C, 3 * C * T, kAt, 3 * C, 3 * C * T, vAt, 3 * C, 3 * C * T,
     out.ptr, C, C * T, probs.ptr, work.ptr, H, T, T, D, 0, seed, threshold, dropScale,
-  ], B * H, 2);
+  ], B * H, headsPerThread(T, T, D));
   work.dispose();
   return keepFor(record(out, [qkv], (g) => {
     const dqkv = empty(qkv.shape);
@@ -154,10 +154,15 @@ export function causalSelfAttention(
     run('attentionBackward', [
       qkv.ptr, kAt, vAt, 3 * C, 3 * C * T, g.ptr, C, C * T, dqkv.ptr, dqkv.ptr + 4 * C, dqkv.ptr + 8 * C,
       probs.ptr, scratch.ptr, H, T, D, seed, threshold, dropScale,
-    ], B * H, 2);
+    ], B * H, headsPerThread(T, T, D));
     scratch.dispose();
     return [dqkv];
   }), [probs]);
+}
+
+/** (batch, head) pairs worth giving a second thread: about 2^17 multiply-adds (one new token is far less). */
+function headsPerThread(queries: number, keys: number, D: number): number {
+  return Math.max(1, Math.ceil(131072 / (queries * keys * D)));
 }
 
 function appendToCache(qkv: Tensor, cache: AttentionCache, B: number, T: number, C: number): void {
