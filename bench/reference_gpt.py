@@ -105,7 +105,7 @@ def main():
             started = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = lr_at(step, t)
-        x, y = torch.from_numpy(batches[step, :, :-1]), torch.from_numpy(batches[step, :, 1:])
+        x, y = torch.from_numpy(np.ascontiguousarray(batches[step, :, :-1])), torch.from_numpy(np.ascontiguousarray(batches[step, :, 1:]))
         model.train()
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)

@@ -94,3 +94,28 @@ function assertReportRenders(report: TextAuditReport): void {
   assert.doesNotMatch(html, /NaN|undefined|<script|https?:\/\//);
   assert.ok(JSON.parse(JSON.stringify(report)).verdict.length > 100);
 }
+
+test('an example whose input is longer than the context is scored on its output, not its input', async () => {
+  const { scoredWindow, exampleLosses } = await import('../src/audit/exampleLoss.js');
+  const { CharTokenizer, EOS, SEP } = await import('../src/codecs/charTokenizer.js');
+  const { Gpt } = await import('../src/models/gpt.js');
+  const { tidy } = await import('../src/engine/index.js');
+  // [<eos>, 20 input chars, <sep>, 3 output chars, <eos>] in a window of 9 tokens: the window ends at the
+  // output's <eos> and keeps <sep>.
+  const tokens = [EOS, ...Array.from({ length: 20 }, (_, i) => 10 + i), SEP, 40, 41, 42, EOS];
+  assert.deepEqual(scoredWindow(tokens, 9), [25, 26, 27, 28, 29, SEP, 40, 41, 42, EOS].slice(-9));
+  // An output longer than the window: the window starts at <sep> and scores as much output as fits.
+  const long = [EOS, 10, 11, SEP, ...Array.from({ length: 12 }, (_, i) => 40 + i), EOS];
+  assert.deepEqual(scoredWindow(long, 6), [SEP, 40, 41, 42, 43, 44]);
+  // Through a model: the scored tokens are the output's 3 characters and its <eos>, and the loss is theirs.
+  const example = { input: 'abcdefghijklmnopqrst', output: 'xyz' };
+  const tokenizer = CharTokenizer.fromExamples([example]);
+  const model = Gpt.init({ ...TINY_MODEL, blockSize: 8, vocabSize: tokenizer.size }, 2);
+  const [scored] = exampleLosses(model, tokenizer, [example]);
+  assert.equal(scored.scoredTokens, 4);
+  const window = scoredWindow([...tokenizer.encodeExample(example), EOS], 9);
+  const perToken = tidy(() => model.tokenLosses({ batchSize: 1, time: 8, inputs: Int32Array.from(window.slice(0, -1)), targets: Int32Array.from(window.slice(1)) }, { training: false, seed: 0 }).toArray());
+  const expected = (perToken[4] + perToken[5] + perToken[6] + perToken[7]) / 4;
+  assert.ok(Math.abs(scored.natsPerToken - expected) < 1e-6, `${scored.natsPerToken} vs ${expected}`);
+  model.dispose();
+});

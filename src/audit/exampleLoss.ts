@@ -10,12 +10,25 @@ export interface ExampleLoss {
   readonly scoredTokens: number;
 }
 
-/** Scores examples in batches; sequences longer than the context are cut to it. */
+/**
+ * The part of an example's tokens ([<eos>, input, <sep>, output, <eos>]) the model reads: all of it when it
+ * fits the context (blockSize + 1 tokens: blockSize predictions), else the window that keeps <sep> and as
+ * much of the output as fits, cutting the input from the left (and, for an output longer than the
+ * context, the output's end). Cutting from the right instead would score input characters.
+ */
+export function scoredWindow(tokens: readonly number[], limit: number): number[] {
+  if (tokens.length <= limit) return [...tokens];
+  const sep = tokens.indexOf(SEP);
+  const start = Math.max(0, Math.min(sep, tokens.length - limit));
+  return tokens.slice(start, start + limit);
+}
+
+/** Scores examples in batches; see scoredWindow for sequences longer than the context. */
 export function exampleLosses(model: Gpt, tokenizer: CharTokenizer, examples: readonly Example[], batchSize = 32, onBatch?: (done: number) => void): ExampleLoss[] {
   const out: ExampleLoss[] = [];
   const limit = model.config.blockSize + 1;
   for (let start = 0; start < examples.length; start += batchSize) {
-    const seqs = examples.slice(start, start + batchSize).map((e) => [...tokenizer.encodeExample(e), EOS].slice(0, limit));
+    const seqs = examples.slice(start, start + batchSize).map((e) => scoredWindow([...tokenizer.encodeExample(e), EOS], limit));
     const time = Math.max(...seqs.map((s) => s.length)) - 1;
     const inputs = new Int32Array(seqs.length * time).fill(EOS);
     const targets = new Int32Array(seqs.length * time).fill(EOS);

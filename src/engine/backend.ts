@@ -81,19 +81,27 @@ async function setUp(threads: number): Promise<Engine> {
   const kernels = instance.exports as unknown as Kernels;
   kernels.setThread(0, scratch[0]);
   const ids = new Map(PARALLEL_KERNELS.map((name, i) => [name as string, i]));
-  let worker: Worker | undefined;
-  if (shared && threads > 1) {
-    worker = new Worker(new URL('./nodeWorker.js', import.meta.url), { workerData: { module, memory: memory.memory, controlAt, scratch: scratch[1] } });
-    await new Promise<void>((resolve, reject) => {
-      worker!.once('message', () => resolve());
-      worker!.once('error', reject);
-    });
-    worker.unref(); // a worker waiting for calls must not keep the process alive
-  }
+  const worker = shared && threads > 1 ? await startWorker(module, memory.memory, controlAt, scratch[1]) : undefined;
   const pool = new ThreadPool(memory.memory, controlAt, worker, ids);
   const description = `engram wasm SIMD kernels, ${pool.threads} thread${pool.threads > 1 ? 's' : ''}`;
   engine = { kernels, memory, pool, description };
   return engine;
+}
+
+/** The second thread, or undefined (and one thread) when the platform cannot start it. */
+async function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, controlAt: number, scratch: number): Promise<Worker | undefined> {
+  try {
+    const worker = new Worker(new URL('./nodeWorker.js', import.meta.url), { workerData: { module, memory, controlAt, scratch } });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    worker.unref(); // a worker waiting for calls must not keep the process alive
+    return worker;
+  } catch (error) {
+    process.stderr.write(`engram: running on one thread (the second could not start: ${(error as Error).message})\n`);
+    return undefined;
+  }
 }
 
 export function backendName(): string {

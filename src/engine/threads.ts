@@ -10,7 +10,7 @@ export const CONTROL = { seq: 0, done: 1, kernel: 2, argc: 3, quit: 4, failed: 5
 export const MAX_ARGS = 32;
 export const CONTROL_BYTES = CONTROL.slots * 4 + MAX_ARGS * 8;
 
-/** Iterations a waiting worker spins before it sleeps (about a millisecond). */
+/** Iterations a waiting worker spins before it sleeps (a few milliseconds). */
 export const SPIN_LIMIT = 200_000;
 
 export interface WorkerPort {

@@ -2,8 +2,8 @@
 //   C[i, j] (= or +=) sum_k A[i * sai + k * sak] * B[k * sbk + j * sbj]
 // for rows i in [lo, hi) and every column j. Strides (in elements) let one routine read either operand
 // transposed without a transpose copy. B is packed into 8-column panels of up to KC rows (contiguous, so the
-// inner loop streams it); A is read in blocks of 4 rows, straight from memory when its rows are contiguous,
-// else packed. The 4 x 8 micro-kernel keeps 8 f32x4 accumulators in registers: V8 gives wasm 16 SIMD
+// inner loop streams it); A is read in blocks of 4 rows, straight from memory for narrow products, else
+// packed. A product of a few rows (sampling) reads B in place instead of packing it. The 4 x 8 micro-kernel keeps 8 f32x4 accumulators in registers: V8 gives wasm 16 SIMD
 // registers, and a 6-row kernel spills (measured). Each C element is summed in a fixed k order whatever
 // [lo, hi) is, so results do not depend on how rows are split between threads.
 
@@ -12,42 +12,10 @@ import { threadScratch } from './thread';
 const KC: i32 = 256;
 const NC: i32 = 512;
 const MC: i32 = 256;
-const DIRECT_TRANSPOSED = true;
 /** Up to this many rows, packing B would cost more than the product (sampling one token at a time). */
 const SMALL_M: i32 = 8;
 /** Bytes of scratch one call needs: a packed B block, a packed A block and a 4 x 8 edge tile. */
 export const GEMM_SCRATCH_BYTES: i32 = (KC * NC + MC * KC + 32) * 4;
-
-// @ts-ignore: decorator
-@inline function microKernelPacked(pa: usize, pb: usize, kc: i32, out: usize, ldc: usize, overwrite: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    pa += 16;
-    pb += 32;
-  }
-  const r1 = out + ldc, r2 = out + 2 * ldc, r3 = out + 3 * ldc;
-  if (!overwrite) {
-    c00 = f32x4.add(c00, v128.load(out)); c01 = f32x4.add(c01, v128.load(out, 16));
-    c10 = f32x4.add(c10, v128.load(r1)); c11 = f32x4.add(c11, v128.load(r1, 16));
-    c20 = f32x4.add(c20, v128.load(r2)); c21 = f32x4.add(c21, v128.load(r2, 16));
-    c30 = f32x4.add(c30, v128.load(r3)); c31 = f32x4.add(c31, v128.load(r3, 16));
-  }
-  v128.store(out, c00); v128.store(out, c01, 16);
-  v128.store(r1, c10); v128.store(r1, c11, 16);
-  v128.store(r2, c20); v128.store(r2, c21, 16);
-  v128.store(r3, c30); v128.store(r3, c31, 16);
-}
 
 // @ts-ignore: decorator
 @inline function microKernel(a0: usize, a1: usize, a2: usize, a3: usize, aStep: usize, pb: usize, kc: i32, out: usize, ldc: usize, overwrite: bool, bStep: usize = 32): void {
@@ -138,9 +106,9 @@ export function gemm(
   const packedA = scratch + <usize>(KC * NC * 4);
   const tile = packedA + <usize>(MC * KC * 4);
   const ldcBytes = <usize>ldc << 2;
-  // Reading A in place saves the packing pass, which matters when there are few columns to amortise it
-  // over (convolutions: N = 16-64); with more columns the packed layout streams better (measured).
-  const direct = (sak == 1 || (sai == 1 && DIRECT_TRANSPOSED)) && N < 128;
+  // Reading A in place (either layout) saves the packing pass, which matters when there are few columns to
+  // amortise it over (convolution gradients: N = 16-64); with more columns packed A streams better (measured).
+  const direct = (sak == 1 || sai == 1) && N < 128;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     const panels = (nc + 7) >> 3;
@@ -168,9 +136,7 @@ export function gemm(
               aRow = 4;
               aStep = 16;
             }
-            if (mr == 4 && nr == 8 && !direct) {
-              microKernelPacked(a0, pb, kc, out, ldcBytes, overwrite);
-            } else if (mr == 4 && nr == 8) {
+            if (mr == 4 && nr == 8) {
               microKernel(a0, a0 + aRow, a0 + 2 * aRow, a0 + 3 * aRow, aStep, pb, kc, out, ldcBytes, overwrite);
             } else {
               // Edge tile (fewer than 4 rows or 8 columns): rows past the edge repeat row 0 (their results
