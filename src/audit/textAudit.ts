@@ -108,20 +108,44 @@ export function runTextAudit(input: {
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
+/** The last sentence: it claims nothing that a figure which could not be computed would have to support. */
+function finalVerdict(f: { copies: boolean; extractionMeasured: boolean; membershipMeasured: boolean; membershipSignal: boolean }): string {
+  if (f.copies) return 'Verdict: this model has memorised part of its training data; it reproduces training examples far more often than unseen ones.';
+  if (!f.extractionMeasured && !f.membershipMeasured) return 'Verdict: cannot tell: neither verbatim extraction nor membership could be measured on this data.';
+  if (f.membershipSignal) {
+    return f.extractionMeasured
+      ? 'Verdict: no verbatim copying beyond the held-out baseline, but the model fits training examples measurably better than unseen ones.'
+      : 'Verdict: the model fits training examples measurably better than unseen ones; verbatim copying could not be tested on this data.';
+  }
+  if (!f.extractionMeasured) return 'Verdict: no membership signal, but verbatim copying could not be tested on this data, so this is no all-clear.';
+  if (!f.membershipMeasured) return 'Verdict: no verbatim copying beyond the held-out baseline; membership could not be tested on this data.';
+  return 'Verdict: no sign of memorisation: training and held-out examples are treated alike, so what it generates comes from patterns, not copies.';
+}
+
 /** The verdict in plain words: every figure next to its held-out baseline. */
 export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
-  const longest = r.extraction.rows.at(-1);
+  // Only figures that could be computed on this data enter the verdict; the rest are named as not measured.
+  const longest = r.extraction.rows.filter((row) => row.members.eligible > 0 && row.heldOut.eligible > 0).at(-1);
   const m = r.membership;
+  const membershipMeasured = [m.auc.estimate, m.memberLoss, m.heldOutLoss].every(Number.isFinite);
   const tpr1 = m.tprAtFpr.find((t) => t.fpr === 0.01)?.tpr.estimate ?? 0;
   const parts: string[] = [];
-  if (longest) {
+  if (!longest) {
+    const shortest = r.extraction.rows[0]?.prefixLength;
+    parts.push(`Verbatim extraction could not be measured: no ${shortest === undefined ? '' : `training and held-out `}example is long enough for ` +
+      `${shortest === undefined ? 'the test' : `a ${shortest}-character prompt plus the ${r.extraction.suffixLength} characters to check`} (try shorter --prefix-lengths and --suffix-length).`);
+  } else {
     parts.push(`${pct(longest.members.rate.estimate)} of training examples (95% CI ${pct(longest.members.rate.low)}-${pct(longest.members.rate.high)}) ` +
       `can be extracted verbatim: prompted with their first ${longest.prefixLength} characters, the model writes the next ${r.extraction.suffixLength} exactly, ` +
       `against ${pct(longest.heldOut.rate.estimate)} of held-out examples it never saw (${pct(longest.heldOut.rate.low)}-${pct(longest.heldOut.rate.high)}).`);
   }
-  parts.push(`Its loss on training examples is ${m.memberLoss.toFixed(3)} nats/char against ${m.heldOutLoss.toFixed(3)} on held-out ones; ` +
-    `a membership attack using that loss reaches AUC ${m.auc.estimate.toFixed(3)} (${m.auc.low.toFixed(3)}-${m.auc.high.toFixed(3)}; 0.5 is guessing) ` +
-    `and finds ${pct(tpr1)} of training examples at a 1% false-positive rate.`);
+  if (membershipMeasured) {
+    parts.push(`Its loss on training examples is ${m.memberLoss.toFixed(3)} nats/char against ${m.heldOutLoss.toFixed(3)} on held-out ones; ` +
+      `a membership attack using that loss reaches AUC ${m.auc.estimate.toFixed(3)} (${m.auc.low.toFixed(3)}-${m.auc.high.toFixed(3)}; 0.5 is guessing) ` +
+      `and finds ${pct(tpr1)} of training examples at a 1% false-positive rate.`);
+  } else {
+    parts.push('The membership test could not be computed: there were no training or no held-out examples to score.');
+  }
   const free = r.regurgitation.byTemperature.find((t) => t.temperature === 1) ?? r.regurgitation.byTemperature.at(-1);
   if (free) {
     const held = r.regurgitation.heldOut;
@@ -139,12 +163,7 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
   parts.push(`The weights can hold at most about ${(r.capacity.capacityBits.high / 8e6).toFixed(2)} MB of information (3.6 bits per parameter), ` +
     `against ${(Math.min(r.capacity.trainBits.gzip, r.capacity.trainBits.brotli) / 8e6).toFixed(2)} MB for the compressed training set: ` +
     `at most ${pct(r.capacity.maxVerbatimFraction)} of it could be stored verbatim.`);
-  const copies = longest && longest.members.rate.low > longest.heldOut.rate.high;
-  const detectable = m.auc.low > 0.55;
-  parts.push(copies
-    ? 'Verdict: this model has memorised part of its training data; it reproduces training examples far more often than unseen ones.'
-    : detectable
-      ? 'Verdict: no verbatim copying beyond the held-out baseline, but the model fits training examples measurably better than unseen ones.'
-      : 'Verdict: no sign of memorisation: training and held-out examples are treated alike, so what it generates comes from patterns, not copies.');
+  const copies = Boolean(longest && longest.members.rate.low > longest.heldOut.rate.high);
+  parts.push(finalVerdict({ copies, extractionMeasured: Boolean(longest), membershipMeasured, membershipSignal: membershipMeasured && m.auc.low > 0.55 }));
   return parts.join(' ');
 }

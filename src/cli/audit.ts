@@ -20,6 +20,7 @@ import { decodeModelFile, type ModelRecord } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
 import { kebab, numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
+import { checkOutputDirectory } from './outputs.js';
 
 export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--seed S] [flags for the model's kind]
 
@@ -115,9 +116,13 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
   writeReport(file, values, report, renderImageAuditHtml(report));
 }
 
+function reportDirectory(file: string, values: Record<string, string | boolean | undefined>): string {
+  return (values.out as string | undefined) ?? path.join(path.dirname(file), 'audit');
+}
+
 /** Writes audit.json (without raw pixels) and report.html, and prints the verdict. */
 function writeReport(file: string, values: Record<string, string | boolean | undefined>, report: { verdict: string }, html: string): void {
-  const out = (values.out as string | undefined) ?? path.join(path.dirname(file), 'audit');
+  const out = reportDirectory(file, values);
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, (key, value) => (key === 'pixels' ? undefined : value), 2));
   writeFileSync(path.join(out, 'report.html'), html);
@@ -139,6 +144,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   if (values.help) return console.log(AUDIT_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');
   const file = positionals[0];
+  checkOutputDirectory(reportDirectory(file, values), [file, ...(values.data ? [String(values.data)] : [])]);
   const weights = await readWeightsFile(file);
   const { record } = weights;
   if (record.task === TAGGER_TASK) return auditTagger(weights, values);

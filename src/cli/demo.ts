@@ -36,7 +36,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const out = (values.out as string | undefined) ?? 'runs/demo/model.safetensors';
   const flags = [...DEMO_TRAIN_FLAGS];
   if (values.steps) flags[1] = values.steps as string;
-  await trainCommand(['text', '--data', 'wordnet', '--out', out, ...flags]);
+  // --force: running the demo again replaces its earlier models.
+  await trainCommand(['text', '--data', 'wordnet', '--out', out, '--force', ...flags]);
 
   const loaded = await loadTextModel(new FileStorage(), out);
   for (const temperature of [0, 0.7, 1.2]) {
@@ -57,7 +58,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
 async function imageDemo(dir: string): Promise<void> {
   const out = path.join(dir, 'digits.safetensors');
   console.log('\n== images: a diffusion model that draws digits');
-  await trainCommand(['image', ...DEMO_IMAGE_FLAGS, '--out', out]);
+  await trainCommand(['image', ...DEMO_IMAGE_FLAGS, '--out', out, '--force']);
   const loaded = await loadImageModel(new FileStorage(), out);
   const size = loaded.model.config.imageSize;
   for (const temperature of [0, 1]) {

@@ -12,6 +12,7 @@ import { generateImages, imageModelFromRecord, IMAGE_TASK, parseTags } from '../
 import { loadModelFile, type ModelRecord } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
+import { checkOutputFile, PNG_SIGNATURE } from './outputs.js';
 
 export const SAMPLE_HELP = `usage: engram sample MODEL [--prompt TEXT] [--temperature T] [--top-k K] [--top-p P] [--seed S] [-n N] [--max-tokens M]
        engram sample IMAGE_MODEL --tags "tag, tag" [-n N] [--out grid.png] [--temperature T] [--guidance W] [--steps S] [--seed S]
@@ -38,12 +39,13 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     prompt: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
     seed: { type: 'string' }, n: { type: 'string', short: 'n' }, 'max-tokens': { type: 'string' },
     tags: { type: 'string' }, out: { type: 'string' }, guidance: { type: 'string' }, steps: { type: 'string' }, scale: { type: 'string' },
+    force: { type: 'boolean' },
   });
   if (values.help) return console.log(SAMPLE_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram sample needs one weights file: engram sample MODEL --prompt TEXT (or --tags for an image model)');
   const record = await loadModelFile(new FileStorage(), positionals[0]);
   if (record.task === IMAGE_TASK) return sampleImageModel(record, positionals[0], values);
-  refuse(values, ['tags', 'out', 'guidance', 'steps', 'scale'], 'image models');
+  refuse(values, ['tags', 'out', 'guidance', 'steps', 'scale', 'force'], 'image models');
   const loaded = textModelFromRecord(record, positionals[0]);
   const prompt = (values.prompt as string | undefined) ?? '';
   const outputs = generateText(loaded, prompt, {
@@ -60,6 +62,9 @@ export async function sampleCommand(argv: string[]): Promise<void> {
 
 function sampleImageModel(record: ModelRecord, file: string, values: Values): void {
   refuse(values, ['prompt', 'top-k', 'top-p', 'max-tokens'], 'text models');
+  const out = (values.out as string | undefined) ?? 'samples.png';
+  // An existing PNG is replaced (it is what this command writes); anything else, or the model itself, is not.
+  checkOutputFile(out, { inputs: [file], force: Boolean(values.force), kind: 'PNG', looksRight: (head) => head.subarray(0, 8).equals(PNG_SIGNATURE) });
   const loaded = imageModelFromRecord(record, file);
   const tags = parseTags((values.tags as string | undefined) ?? '');
   const samples = numberFlag(values, 'n', IMAGE_SAMPLING_DEFAULTS.samples);
@@ -72,7 +77,6 @@ function sampleImageModel(record: ModelRecord, file: string, values: Values): vo
     seed: numberFlag(values, 'seed', IMAGE_SAMPLING_DEFAULTS.seed),
   });
   const size = loaded.model.config.imageSize;
-  const out = (values.out as string | undefined) ?? 'samples.png';
   const grid = tileImages(images, size, { scale: numberFlag(values, 'scale', Math.max(1, Math.ceil(64 / size))) });
   try {
     writeFileSync(out, encodePng(grid));

@@ -11,6 +11,7 @@ import { configFlags, kebab, numberFlag, overrideConfig, parseCommand } from './
 import { CANARY_REPEATS, validateCanarySpec, type CanarySpec } from '../data/canaries.js';
 import { formatDuration, peakMemory } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
+import { checkTrainOutput } from './outputs.js';
 import { trainTaggerCommand } from './trainTagger.js';
 import { trainImageCommand } from './trainImage.js';
 
@@ -22,6 +23,7 @@ Trains a character-level transformer on (input, output) pairs and writes one saf
   --out FILE            weights file (default model.safetensors); a checkpoint goes beside it as
                         FILE.ckpt.safetensors and a log of every evaluation as FILE.log.jsonl
   --resume              continue from the checkpoint beside --out (same data and settings)
+  --force               replace an earlier run's model and checkpoint at --out (refused without it)
 model:  ${Object.entries(GPT_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 train:  ${Object.entries(TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPLIT_DEFAULTS.heldOutFraction}
@@ -35,7 +37,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'tagger') return trainTaggerCommand(argv.slice(1));
   if (argv[0] === 'image') return trainImageCommand(argv.slice(1));
   const { values, positionals } = parseCommand(argv, {
-    data: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
+    data: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, force: { type: 'boolean' },
     canaries: { type: 'string' }, 'canary-repeats': { type: 'string' }, 'canary-seed': { type: 'string' },
     ...configFlags(GPT_DEFAULTS), ...configFlags(TRAIN_DEFAULTS), ...configFlags(SPLIT_DEFAULTS),
   });
@@ -57,6 +59,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   console.error(`dataset ${dataset.name}: ${dataset.examples.length.toLocaleString('en-US')} examples, ` +
     `${(dataset.bytes / 1e6).toFixed(2)} MB, ${dataset.duplicateCount} exact duplicates`);
 
+  // Before any training: what the run would write (a missing input was reported by the loader above).
+  checkTrainOutput(out, { inputs: values.data ? [String(values.data)] : [], resume: Boolean(values.resume), force: Boolean(values.force) });
   const outcome = await withTrainingUi(out, train.steps, 'tok', Boolean(values.resume), (hooks) =>
     trainTextModel({ dataset, out, model, train, split, storage, resume: Boolean(values.resume), canaries, ...hooks }));
   printSummary(outcome, out, dataset.bytes, logPathFor(out));

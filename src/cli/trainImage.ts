@@ -8,6 +8,7 @@ import { FileStorage } from '../weights/storage.js';
 import { configFlags, kebab, overrideConfig, parseCommand } from './flags.js';
 import { formatDuration } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
+import { checkTrainOutput } from './outputs.js';
 import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags, runBase } from './imageData.js';
 
 const { channels: _c, ...SCALAR_MODEL_DEFAULTS } = IMAGE_MODEL_DEFAULTS;
@@ -20,12 +21,13 @@ ${IMAGE_DATA_HELP}
   --channels ${IMAGE_MODEL_DEFAULTS.channels.join(',')}      UNet channels at full and half resolution
 model:  ${Object.entries(SCALAR_MODEL_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 train:  ${Object.entries(IMAGE_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
-Digits in 7.5 minutes on one core: engram train image --data mnist --image-size 16 --channels 16,32 --steps 4000
-(a judge tagger calls 92% of its digits right at guidance 2; 1,500 steps take 2.7 minutes and reach ~55%).`;
+Digits in about 2 minutes on 2 cores: engram train image --data mnist --image-size 16 --channels 16,32 --steps 4000
+(a judge tagger calls 86-90% of its digits right at guidance 2, 94% at guidance 4).
+--force replaces an earlier run's model and checkpoint at --out (refused without it).`;
 
 export async function trainImageCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
-    ...IMAGE_DATA_FLAGS, out: { type: 'string' }, channels: { type: 'string' },
+    ...IMAGE_DATA_FLAGS, out: { type: 'string' }, channels: { type: 'string' }, force: { type: 'boolean' },
     ...configFlags(SCALAR_MODEL_DEFAULTS), ...configFlags(TRAIN_DEFAULTS), ...configFlags(SPLIT_DEFAULTS),
   });
   if (values.help) return console.log(TRAIN_IMAGE_HELP);
@@ -46,6 +48,8 @@ export async function trainImageCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(model.embedDim) || model.embedDim < 2 || model.embedDim % 2 !== 0) throw new ConfigError(`--embed-dim must be an even integer >= 2`);
   const size = imageSizeFlag(values, 4, 'the audit cuts images into 4 x 4 tiles', base.imageSize);
   const dataset = loadImageDataFromFlags(values, size, base.data);
+  // Before any training: what the run would write (a missing input was reported by the loader above).
+  checkTrainOutput(out, { inputs: values.data ? [String(values.data)] : [], resume: Boolean(values.resume), force: Boolean(values.force) });
   const storage = new FileStorage();
   const outcome = await withTrainingUi(out, train.steps, 'img', Boolean(values.resume), (hooks) =>
     trainImageModel({ dataset, out, model, train, split, storage, resume: Boolean(values.resume), ...hooks }));

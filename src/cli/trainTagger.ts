@@ -8,6 +8,7 @@ import { FileStorage } from '../weights/storage.js';
 import { configFlags, numberFlag, overrideConfig, parseCommand } from './flags.js';
 import { formatDuration } from './progress.js';
 import { withTrainingUi } from './trainingUi.js';
+import { checkTrainOutput } from './outputs.js';
 import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags, runBase } from './imageData.js';
 
 const TAGGER_TRAIN_DEFAULTS = { ...TRAIN_DEFAULTS, steps: 500, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 100, evalBatches: 4, weightDecay: 0 };
@@ -22,7 +23,7 @@ train:  ${Object.entries(TAGGER_TRAIN_DEFAULTS).map(([k, v]) => `--${k.replace(/
 
 export async function trainTaggerCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
-    ...IMAGE_DATA_FLAGS, out: { type: 'string' }, channels: { type: 'string' }, 'min-tag-count': { type: 'string' },
+    ...IMAGE_DATA_FLAGS, out: { type: 'string' }, channels: { type: 'string' }, 'min-tag-count': { type: 'string' }, force: { type: 'boolean' },
     ...configFlags(TRAIN_DEFAULTS), ...configFlags(SPLIT_DEFAULTS),
   });
   if (values.help) return console.log(TRAIN_TAGGER_HELP);
@@ -36,6 +37,8 @@ export async function trainTaggerCommand(argv: string[]): Promise<void> {
   const size = imageSizeFlag(values, 2 ** channels.length, `the model halves it ${channels.length} times`, base.imageSize);
   const dataset = loadImageDataFromFlags(values, size, base.data);
   const settings = { channels, minTagCount: numberFlag(values, 'min-tag-count', base.settings.minTagCount) };
+  // Before any training: what the run would write (a missing input was reported by the loader above).
+  checkTrainOutput(out, { inputs: values.data ? [String(values.data)] : [], resume: Boolean(values.resume), force: Boolean(values.force) });
   const outcome = await withTrainingUi(out, train.steps, 'img', Boolean(values.resume), (hooks) => trainTagger({
     dataset, out, train, split, storage: new FileStorage(), settings, resume: Boolean(values.resume), ...hooks,
   }));

@@ -10,8 +10,10 @@ import { escapeHtml, histogram, lineChart } from './svg.js';
 export const MEMBER = '#c0392b';
 export const HELD_OUT = '#2471a3';
 
-export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-export const interval = (i: Interval, f: (x: number) => string = (x) => x.toFixed(3)) => `${f(i.estimate)} <small>(${f(i.low)} to ${f(i.high)})</small>`;
+/** A figure that could not be computed on this data shows as "not measured", never as NaN. */
+export const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'not measured');
+export const interval = (i: Interval, f: (x: number) => string = (x) => x.toFixed(3)) =>
+  Number.isFinite(i.estimate) ? `${f(i.estimate)} <small>(${f(i.low)} to ${f(i.high)})</small>` : 'not measured';
 const mb = (bits: number) => `${(bits / 8e6).toFixed(2)} MB`;
 const rate = (c: ExtractionCount) => `${interval(c.rate, pct)} <small>${c.extracted}/${c.eligible}</small>`;
 

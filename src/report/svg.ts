@@ -54,9 +54,15 @@ function extent(values: number[], log: boolean): [number, number] {
 const label = (v: number) =>
   Math.abs(v) >= 1e6 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(0) : Math.abs(v) >= 100 ? String(Math.round(v)) : String(+v.toFixed(3));
 
-export function lineChart(series: readonly Series[], o: ChartOptions): string {
+export function lineChart(input: readonly Series[], o: ChartOptions): string {
+  // A point that could not be computed (NaN) is left out rather than drawn at a nonsense place.
+  const series = input.map((s) => {
+    const keep = s.points.map((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
+    return { ...s, points: s.points.filter((_, j) => keep[j]), errors: s.errors?.filter((_, j) => keep[j]) };
+  });
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => [...s.points.map((p) => p[1]), ...(s.errors ?? []).flat()]);
+  if (xs.length === 0) return frame(o, `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">not measured on this data</text>`);
   const xr = o.xRange ?? extent(xs, Boolean(o.xLog));
   const yr = o.yRange ?? extent(ys, Boolean(o.yLog));
   const x = scale(xr, Boolean(o.xLog), PAD.left, W - PAD.right);

@@ -90,6 +90,10 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelRecord 
   for (const [name, t] of file.tensors) {
     if (t.dtype !== 'F32') throw new WeightsFormatError(`${source}: tensor ${name} is ${t.dtype}, engram models are F32`);
     const array = { shape: [...t.shape], data: t.data as Float32Array };
+    // A NaN or infinity makes every figure computed from the model meaningless (an audit of such a file
+    // once read "no sign of memorisation"): refuse the file, naming the tensor.
+    const bad = countNonFinite(array.data);
+    if (bad > 0) throw new WeightsFormatError(`${source}: tensor ${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} (of ${array.data.length}); the file cannot be used`);
     if (name.startsWith('optim.')) moments.set(name.slice('optim.'.length), array);
     else params.set(name, array);
   }
@@ -97,16 +101,34 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelRecord 
   const trainState: TrainState | undefined = rawState
     ? { ...rawState, bestHeldOutLoss: rawState.bestHeldOutLoss ?? Infinity, params, moments }
     : undefined;
+  // Configs and provenance are JSON objects; a string or a number there would be spread into nonsense.
+  const object = (key: string, value: unknown) => {
+    if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw new WeightsFormatError(`${source}: metadata ${key} is not a JSON object`);
+    return value as Record<string, unknown> | null;
+  };
+  const provenance = object(KEY.provenance, json(KEY.provenance));
+  if (provenance) {
+    const dataset = object(`${KEY.provenance} dataset`, provenance.dataset ?? {});
+    if (typeof dataset?.fingerprint !== 'string' || typeof dataset?.name !== 'string') throw new WeightsFormatError(`${source}: metadata ${KEY.provenance} lacks the dataset's name and fingerprint`);
+    object(`${KEY.provenance} split`, provenance.split ?? {});
+  }
+  const trainConfig = object(KEY.trainConfig, json(KEY.trainConfig));
   const record = {
-    kind: meta[KEY.kind], task: meta[KEY.task], modelConfig: json(KEY.modelConfig),
+    kind: meta[KEY.kind], task: meta[KEY.task], modelConfig: object(KEY.modelConfig, json(KEY.modelConfig)),
     // Settings added since a file was written take their defaults (emaDecay: 0 reproduces older files).
-    trainConfig: json(KEY.trainConfig) && { ...TRAIN_DEFAULTS, ...json(KEY.trainConfig) },
-    vocabulary: json(KEY.vocabulary), provenance: json(KEY.provenance), params, trainState,
+    trainConfig: trainConfig && { ...TRAIN_DEFAULTS, ...trainConfig },
+    vocabulary: json(KEY.vocabulary), provenance, params, trainState,
   };
   for (const key of ['kind', 'task', 'modelConfig', 'trainConfig', 'provenance'] as const) {
     if (!record[key]) throw new WeightsFormatError(`${source}: metadata is missing ${key}`);
   }
-  return record as ModelRecord;
+  return record as unknown as ModelRecord;
+}
+
+function countNonFinite(values: Float32Array): number {
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) bad++;
+  return bad;
 }
 
 export async function saveModelFile(storage: Storage, location: string, record: ModelRecord): Promise<number> {
