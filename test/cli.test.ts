@@ -100,7 +100,7 @@ test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
   assertCleanError(engram('train', 'text', '--data', 'missing.txt', '--steps', '2'), /cannot read data file missing.txt/);
   assertCleanError(engram('train', 'text', '--data', 'empty.txt', '--steps', '2'), /empty/);
   assertCleanError(engram('train', 'text', '--data', 'binary.dat', '--steps', '2'), /binary/);
-  assertCleanError(engram('train', 'text', '--data', 'small.txt', '--steps', '0'), /steps must be a positive integer, got 0/);
+  assertCleanError(engram('train', 'text', '--data', 'small.txt', '--steps', '0'), /--steps must be a whole number in \[1, 1000000000\], got 0/);
   assertCleanError(engram('train', 'text', '--data', 'small.txt', '--steps', 'many'), /--steps must be a number/);
   assertCleanError(engram('train', 'text', '--data', 'small.txt', '--n-layers', '2'), /Unknown option '--n-layers'/);
   assertCleanError(engram('train', 'images'), /needs a task/);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
 import { encodeSafetensors, decodeSafetensors } from '../src/weights/safetensors.js';
+import { encodePng } from '../src/data/imageFile.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'engram-refusals-'));
@@ -118,10 +119,10 @@ test('a FIFO, a directory and a file longer or shorter than its header says are 
 });
 
 test('a verdict never rests on a figure that could not be computed', () => {
-  const r = engram('audit', 'm.safetensors', '--data', 'data.txt', '--examples', '10', '--prefix-lengths', '60', '--suffix-length', '60', '--samples', '2', '--out', 'nan-audit');
+  const r = engram('audit', 'm.safetensors', '--data', 'data.txt', '--examples', '10', '--prefix-lengths', '30', '--suffix-length', '60', '--samples', '2', '--out', 'nan-audit');
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /NaN/);
-  assert.match(r.stdout, /Verbatim extraction could not be measured: no training and held-out example is long enough for a 60-character prompt plus the 60 characters/);
+  assert.match(r.stdout, /Verbatim extraction could not be measured: no training and held-out example is long enough for a 30-character prompt plus the 60 characters/);
   assert.match(r.stdout, /verbatim copying could not be tested on this data/);
   assert.doesNotMatch(readFileSync(at('nan-audit/report.html'), 'utf8'), /NaN/);
 });
@@ -141,4 +142,57 @@ test('SIGTERM saves a checkpoint and exits 143; the run resumes; stale temporary
   assert.ok(!existsSync(at('t.safetensors.999999.tmp')), 'the dead writer\'s temporary file is gone');
   const resumed = engram('train', 'text', '--data', 'data.txt', '--steps', '8', '--out', 't.safetensors', '--resume');
   assert.match(resumed.stderr + resumed.stdout, /already at step|trained/);
+});
+
+test('flags outside their range are refused with the range, and sizes that cannot fit with the memory they would need', () => {
+  const train = ['train', 'text', '--data', 'data.txt', '--steps', '2', '--out', 'range.safetensors', ...TINY];
+  refused([...train, '--beta1=2'], /--beta1 must be \[0, 1\), got 2/);
+  refused([...train, '--weight-decay=-1'], /--weight-decay must be \[0, 10\], got -1/);
+  refused([...train, '--grad-clip=-1'], /--grad-clip must be \[0, 1000000\], got -1/);
+  refused([...train, '--min-learning-rate', '0.1', '--learning-rate', '0.01'], /--min-learning-rate \(0.1\) must not exceed --learning-rate \(0.01\)/);
+  refused([...train, '--seed', '1.5'], /--seed must be a whole number in \[0, 4294967295\], got 1.5/);
+  refused([...train, '--block-size=1e9'], /would need about \d+ GB; the engine holds at most 4 GB/);
+  refused([...train, '--batch-size=60000'], /--batch-size 60000 .* would need about/);
+  refused(['sample', 'm.safetensors', '--prompt', 'word1', '--max-tokens=-1'], /--max-tokens must be a whole number in \[1, 10000000\], got -1/);
+  refused(['sample', 'm.safetensors', '--prompt', 'word1', '--max-tokens=1.5'], /--max-tokens must be a whole number/);
+  refused(['sample', 'm.safetensors', '--prompt', 'word1', '-n', '1000000'], /1000000 samples at once would need about/);
+  refused(['audit', 'm.safetensors', '--data', 'data.txt', '--canary-candidates=0'], /--canary-candidates must be a whole number in \[2, 1000000\], got 0/);
+  refused(['audit', 'm.safetensors', '--data', 'data.txt', '--prefix-lengths=1000'], /--prefix-lengths must be a whole number in \[1, 32\], got 1000/);
+  refused(['train', 'image', '--data', 'mnist:2', '--image-size', '64', '--batch-size', '4096', '--out', 'big.safetensors'], /training on 64x64 images at --batch-size 4096 would need about/);
+});
+
+test('a checkpoint with a negative step or a missing moment is refused, not resumed', () => {
+  const record = decodeModelFile(readFileSync(at('m.ckpt.safetensors')), 'ckpt');
+  mkdirSync(at('bad-step'), { recursive: true });
+  writeFileSync(at('bad-step/m.ckpt.safetensors'), encodeModelFile({ ...record, trainState: { ...record.trainState!, step: -5 } }));
+  refused(['train', 'text', '--data', 'data.txt', '--steps', '8', '--out', 'bad-step/m.safetensors', '--resume'], /training state step is -5, not a whole number >= 0/);
+  const moments = new Map(record.trainState!.moments);
+  moments.delete('m.wte');
+  mkdirSync(at('no-moment'), { recursive: true });
+  writeFileSync(at('no-moment/m.ckpt.safetensors'), encodeModelFile({ ...record, trainState: { ...record.trainState!, moments } }));
+  refused(['train', 'text', '--data', 'data.txt', '--steps', '8', '--out', 'no-moment/m.safetensors', '--resume'], /the checkpoint lacks m.wte or holds it at another size; it cannot be resumed/);
+});
+
+test('tags.tsv entries that leave the folder are refused; a folder run resumes only from that folder', () => {
+  mkdirSync(at('pics'), { recursive: true });
+  mkdirSync(at('secret'), { recursive: true });
+  const png = readFileSync(at('grid.png'));
+  writeFileSync(at('secret/private.png'), png);
+  writeFileSync(at('pics/a.png'), png);
+  writeFileSync(at('pics/b.png'), png);
+  for (const entry of ['../secret/private.png', at('secret/private.png')]) {
+    writeFileSync(at('pics/tags.tsv'), `a.png\tred\nb.png\tred\n${entry}\tred\n`);
+    refused(['train', 'tagger', '--data', 'pics', '--image-size', '8', '--channels', '4', '--steps', '2', '--out', 'pics-tagger.safetensors'], /which is outside pics; entries must name files inside the folder/);
+  }
+  spawnSync('ln', ['-s', at('secret/private.png'), at('pics/link.png')]);
+  writeFileSync(at('pics/tags.tsv'), 'a.png\tred\nb.png\tred\nlink.png\tred\n');
+  refused(['train', 'tagger', '--data', 'pics', '--image-size', '8', '--channels', '4', '--steps', '2', '--out', 'pics-tagger.safetensors'], /lists link.png, which is outside pics/);
+  // Distinct images (their pixels hashed into the split), so both sides of the split get some.
+  const images = ['c', 'd', 'e', 'f', 'g', 'h'];
+  images.forEach((name, i) => writeFileSync(at(`pics/${name}.png`), encodePng({ width: 4, height: 4, pixels: new Float32Array(48).fill(i / 8) })));
+  writeFileSync(at('pics/tags.tsv'), images.map((name, i) => `${name}.png\tshape, ${i % 2 ? 'red' : 'blue'}\n`).join(''));
+  const trained = engram('train', 'tagger', '--data', 'pics', '--image-size', '8', '--channels', '4', '--steps', '2', '--eval-every', '2', '--eval-batches', '1',
+    '--held-out-fraction', '0.5', '--min-tag-count', '1', '--out', 'pics-tagger.safetensors');
+  assert.equal(trained.code, 0, trained.stderr);
+  refused(['train', 'tagger', '--resume', '--steps', '4', '--out', 'pics-tagger.safetensors'], /this run was trained on folder:pics; pass that folder with --data/);
 });

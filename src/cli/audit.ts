@@ -21,6 +21,7 @@ import { FileStorage } from '../weights/storage.js';
 import { kebab, numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
 import { checkOutputDirectory } from './outputs.js';
+import { checkRange } from '../train/config.js';
 
 export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--seed S] [flags for the model's kind]
 
@@ -164,11 +165,17 @@ export async function auditCommand(argv: string[]): Promise<void> {
     canarySeed: numberFlag(values, 'canary-seed', TEXT_AUDIT_DEFAULTS.canarySeed),
     canaryCandidates: numberFlag(values, 'canary-candidates', TEXT_AUDIT_DEFAULTS.canaryCandidates),
   };
-  if (!Number.isInteger(settings.examples) || settings.examples < 1) throw new ConfigError(`--examples must be a positive integer, got ${settings.examples}`);
-  if (settings.prefixLengths.some((k) => !Number.isInteger(k) || k < 1)) throw new ConfigError(`--prefix-lengths must be positive integers, got ${values['prefix-lengths']}`);
-  if (!Number.isInteger(settings.suffixLength) || settings.suffixLength < 1) throw new ConfigError(`--suffix-length must be a positive integer`);
-  if (settings.temperatures.some((t) => !(t >= 0))) throw new ConfigError(`--temperatures must be numbers >= 0, got ${values.temperatures}`);
-  if (!Number.isInteger(settings.samples) || settings.samples < 1) throw new ConfigError(`--samples must be a positive integer`);
+  const whole = (min: number, max: number) => ({ min, max, integer: true });
+  const context = Number(record.modelConfig.blockSize);
+  checkRange('examples', settings.examples, whole(1, 1e7));
+  for (const k of settings.prefixLengths) checkRange('prefix-lengths', k, whole(1, context)); // the prompt must fit the context
+  checkRange('suffix-length', settings.suffixLength, whole(1, 1e4));
+  for (const t of settings.temperatures) checkRange('temperatures', t, { min: 0, max: 100 });
+  checkRange('samples', settings.samples, whole(1, 1e5));
+  checkRange('max-tokens', settings.maxTokens, whole(1, 1e6));
+  checkRange('seed', settings.seed, whole(0, 2 ** 32 - 1));
+  checkRange('canary-seed', settings.canarySeed, whole(0, 2 ** 32 - 1));
+  checkRange('canary-candidates', settings.canaryCandidates, whole(2, 1e6));
 
   const dataset = loadTextDataset(dataSpec);
   const loaded = textModelFromRecord(record, file);

@@ -49,7 +49,7 @@ export interface RunBase<Settings> {
   readonly train: TrainConfig;
   readonly split: SplitSpec;
   readonly imageSize: number;
-  /** The dataset spec when --data is not given: the checkpoint's (unless a folder), else mnist. */
+  /** The dataset spec when --data is not given: the checkpoint's (a folder must be passed with --data), else mnist. */
   readonly data: string;
 }
 
@@ -60,9 +60,12 @@ export async function runBase<Settings extends object>(values: Record<string, st
   const saved = checkpoint.modelConfig;
   const picked = Object.fromEntries(Object.keys(settings).filter((k) => k in saved).map((k) => [k, saved[k]]));
   const trainedOn = checkpoint.provenance.dataset.name;
+  // A folder is recorded by name only: the run continues on the folder given with --data (its fingerprint
+  // is checked against the checkpoint's), never on another dataset.
+  if (trainedOn.startsWith('folder:') && !values.data) throw new ConfigError(`--resume: this run was trained on ${trainedOn}; pass that folder with --data`);
   return {
     checkpoint, settings: { ...settings, ...picked }, train: checkpoint.trainConfig,
     split: { splitSeed: checkpoint.provenance.split.splitSeed, heldOutFraction: checkpoint.provenance.split.heldOutFraction },
-    imageSize: Number(saved.imageSize), data: trainedOn.startsWith('folder:') ? 'mnist' : trainedOn,
+    imageSize: Number(saved.imageSize), data: trainedOn,
   };
 }

@@ -13,6 +13,8 @@ import { loadModelFile, type ModelRecord } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
 import { checkOutputFile, PNG_SIGNATURE } from './outputs.js';
+import { checkGptSamplingFits, checkImageSamplingFits } from './limits.js';
+import { checkRange } from '../train/config.js';
 
 export const SAMPLE_HELP = `usage: engram sample MODEL [--prompt TEXT] [--temperature T] [--top-k K] [--top-p P] [--seed S] [-n N] [--max-tokens M]
        engram sample IMAGE_MODEL --tags "tag, tag" [-n N] [--out grid.png] [--temperature T] [--guidance W] [--steps S] [--seed S]
@@ -46,15 +48,21 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const record = await loadModelFile(new FileStorage(), positionals[0]);
   if (record.task === IMAGE_TASK) return sampleImageModel(record, positionals[0], values);
   refuse(values, ['tags', 'out', 'guidance', 'steps', 'scale', 'force'], 'image models');
+  const samples = numberFlag(values, 'n', GENERATE_DEFAULTS.samples);
+  const maxTokens = numberFlag(values, 'max-tokens', GENERATE_DEFAULTS.maxTokens);
+  checkRange('-n', samples, { min: 1, max: 1e6, integer: true });
+  checkRange('max-tokens', maxTokens, { min: 1, max: 1e7, integer: true });
+  checkRange('seed', numberFlag(values, 'seed', GENERATE_DEFAULTS.seed), { min: 0, max: 2 ** 32 - 1, integer: true });
   const loaded = textModelFromRecord(record, positionals[0]);
+  checkGptSamplingFits(loaded.model.config, samples);
   const prompt = (values.prompt as string | undefined) ?? '';
   const outputs = generateText(loaded, prompt, {
     temperature: numberFlag(values, 'temperature', SAMPLING_DEFAULTS.temperature),
     topK: numberFlag(values, 'top-k', SAMPLING_DEFAULTS.topK),
     topP: numberFlag(values, 'top-p', SAMPLING_DEFAULTS.topP),
     seed: numberFlag(values, 'seed', GENERATE_DEFAULTS.seed),
-    samples: numberFlag(values, 'n', GENERATE_DEFAULTS.samples),
-    maxTokens: numberFlag(values, 'max-tokens', GENERATE_DEFAULTS.maxTokens),
+    samples,
+    maxTokens,
   });
   for (const output of outputs) console.log(prompt ? `${prompt}: ${output}` : output);
   loaded.model.dispose();
@@ -68,7 +76,9 @@ function sampleImageModel(record: ModelRecord, file: string, values: Values): vo
   const loaded = imageModelFromRecord(record, file);
   const tags = parseTags((values.tags as string | undefined) ?? '');
   const samples = numberFlag(values, 'n', IMAGE_SAMPLING_DEFAULTS.samples);
-  if (!Number.isInteger(samples) || samples < 1) throw new ConfigError(`-n must be a positive integer, got ${values.n}`);
+  checkRange('-n', samples, { min: 1, max: 1e6, integer: true });
+  checkRange('seed', numberFlag(values, 'seed', IMAGE_SAMPLING_DEFAULTS.seed), { min: 0, max: 2 ** 32 - 1, integer: true });
+  checkImageSamplingFits(loaded.model.config.imageSize, loaded.model.config.channels, samples);
   const images = generateImages(loaded, tags, {
     samples,
     steps: numberFlag(values, 'steps', IMAGE_SAMPLING_DEFAULTS.steps),

@@ -12,6 +12,7 @@ import { CANARY_REPEATS, validateCanarySpec, type CanarySpec } from '../data/can
 import { formatDuration, peakMemory } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
 import { checkTrainOutput } from './outputs.js';
+import { checkGptTrainingFits } from './limits.js';
 import { trainTaggerCommand } from './trainTagger.js';
 import { trainImageCommand } from './trainImage.js';
 
@@ -55,6 +56,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const canaries = canarySpec(values, base?.canaries);
   validateTrainConfig(train); // before loading data: a bad flag should fail fast
   validateGptConfig({ ...model, vocabSize: 1 });
+  checkGptTrainingFits(model, train.batchSize);
   const dataset = loadTextDataset((values.data as string | undefined) ?? 'wordnet');
   console.error(`dataset ${dataset.name}: ${dataset.examples.length.toLocaleString('en-US')} examples, ` +
     `${(dataset.bytes / 1e6).toFixed(2)} MB, ${dataset.duplicateCount} exact duplicates`);

@@ -9,6 +9,7 @@ import { configFlags, kebab, overrideConfig, parseCommand } from './flags.js';
 import { formatDuration } from './progress.js';
 import { logPathFor, withTrainingUi } from './trainingUi.js';
 import { checkTrainOutput } from './outputs.js';
+import { checkImageTrainingFits } from './limits.js';
 import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags, runBase } from './imageData.js';
 
 const { channels: _c, ...SCALAR_MODEL_DEFAULTS } = IMAGE_MODEL_DEFAULTS;
@@ -47,6 +48,7 @@ export async function trainImageCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(model.timesteps) || model.timesteps < 2) throw new ConfigError(`--timesteps must be an integer >= 2`);
   if (!Number.isInteger(model.embedDim) || model.embedDim < 2 || model.embedDim % 2 !== 0) throw new ConfigError(`--embed-dim must be an even integer >= 2`);
   const size = imageSizeFlag(values, 4, 'the audit cuts images into 4 x 4 tiles', base.imageSize);
+  checkImageTrainingFits(size, model.channels, train.batchSize);
   const dataset = loadImageDataFromFlags(values, size, base.data);
   // Before any training: what the run would write (a missing input was reported by the loader above).
   checkTrainOutput(out, { inputs: values.data ? [String(values.data)] : [], resume: Boolean(values.resume), force: Boolean(values.force) });

@@ -9,6 +9,7 @@ import { configFlags, numberFlag, overrideConfig, parseCommand } from './flags.j
 import { formatDuration } from './progress.js';
 import { withTrainingUi } from './trainingUi.js';
 import { checkTrainOutput } from './outputs.js';
+import { checkImageTrainingFits } from './limits.js';
 import { channelsFlag, IMAGE_DATA_FLAGS, IMAGE_DATA_HELP, imageSizeFlag, loadImageDataFromFlags, runBase } from './imageData.js';
 
 const TAGGER_TRAIN_DEFAULTS = { ...TRAIN_DEFAULTS, steps: 500, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 100, evalBatches: 4, weightDecay: 0 };
@@ -35,6 +36,7 @@ export async function trainTaggerCommand(argv: string[]): Promise<void> {
   validateTrainConfig(train);
   const channels = channelsFlag(values, base.settings.channels);
   const size = imageSizeFlag(values, 2 ** channels.length, `the model halves it ${channels.length} times`, base.imageSize);
+  checkImageTrainingFits(size, channels, train.batchSize);
   const dataset = loadImageDataFromFlags(values, size, base.data);
   const settings = { channels, minTagCount: numberFlag(values, 'min-tag-count', base.settings.minTagCount) };
   // Before any training: what the run would write (a missing input was reported by the loader above).

@@ -1,7 +1,7 @@
 // Any folder of PNG/JPEG images with a tags file: `tags.tsv`, one line per image, "file.png<TAB>tag, tag".
 // Images of any size are resized; files that are not readable images are skipped and counted, or stop the
 // load, as the caller chooses.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DatasetError } from '../errors.js';
 import { decodeImage, resize } from './imageFile.js';
@@ -39,9 +39,13 @@ export function loadImageFolder(dir: string, options: FolderOptions = {}): Folde
   if (tags.size === 0) throw new DatasetError(`${tagsFile} lists no images`);
   const examples: ImageExample[] = [];
   const skipped: { file: string; reason: string }[] = [];
+  const root = realpathSync(dir);
   for (const [file, fileTags] of [...tags].sort(([a], [b]) => a.localeCompare(b))) {
+    const full = path.join(dir, file);
+    // An entry may only name a file inside the folder: no absolute paths, no "..", no symlinks out.
+    const outside = path.isAbsolute(file) || file.split(/[\\/]/).includes('..') || (existsSync(full) && !realpathSync(full).startsWith(root + path.sep));
+    if (outside) throw new DatasetError(`${tagsFile} lists ${file}, which is outside ${dir}; entries must name files inside the folder`);
     try {
-      const full = path.join(dir, file);
       if (!existsSync(full)) throw new DatasetError(`${file} is listed in tags.tsv but missing`);
       examples.push(imageExample(fileTags, resize(decodeImage(readFileSync(full), file), size), file, file));
     } catch (err) {

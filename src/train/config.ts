@@ -44,14 +44,46 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   emaDecay: 0,
 };
 
-export function validateTrainConfig(c: TrainConfig): void {
-  for (const key of ['steps', 'batchSize', 'evalEvery', 'evalBatches'] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ConfigError(`${key} must be a positive integer, got ${c[key]}`);
+interface Range {
+  readonly min: number;
+  readonly max: number;
+  /** The upper end is excluded ([min, max)). */
+  readonly maxExclusive?: boolean;
+  readonly integer?: boolean;
+}
+
+/** Every numeric setting's range; a flag outside it is refused with the range in the message. */
+const RANGES: { readonly [K in keyof TrainConfig]?: Range } = {
+  steps: { min: 1, max: 1e9, integer: true },
+  batchSize: { min: 1, max: 65536, integer: true },
+  learningRate: { min: Number.MIN_VALUE, max: 10 },
+  minLearningRate: { min: 0, max: 10 },
+  warmupSteps: { min: 0, max: 1e9, integer: true },
+  weightDecay: { min: 0, max: 10 },
+  beta1: { min: 0, max: 1, maxExclusive: true },
+  beta2: { min: 0, max: 1, maxExclusive: true },
+  gradClip: { min: 0, max: 1e6 },
+  evalEvery: { min: 1, max: 1e9, integer: true },
+  evalBatches: { min: 1, max: 10000, integer: true },
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true },
+  emaDecay: { min: 0, max: 1, maxExclusive: true },
+};
+
+/** "--beta1 must be in [0, 1), got 2". */
+export function checkRange(flag: string, value: number, r: Range): void {
+  const inside = Number.isFinite(value) && value >= r.min && (r.maxExclusive ? value < r.max : value <= r.max) && (!r.integer || Number.isInteger(value));
+  if (!inside) {
+    const range = `${r.integer ? 'a whole number in ' : ''}[${r.min === Number.MIN_VALUE ? '>0' : r.min}, ${r.max}${r.maxExclusive ? ')' : ']'}`;
+    throw new ConfigError(`${flag.startsWith('-') ? flag : `--${flag}`} must be ${range}, got ${value}`);
   }
-  if (!Number.isInteger(c.warmupSteps) || c.warmupSteps < 0) throw new ConfigError(`warmupSteps must be >= 0, got ${c.warmupSteps}`);
-  if (!(c.learningRate > 0) || !(c.minLearningRate >= 0)) throw new ConfigError('learning rates must be positive');
-  if (c.keep !== 'best' && c.keep !== 'last') throw new ConfigError(`keep must be "best" or "last", got ${c.keep}`);
-  if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new ConfigError(`emaDecay must be in [0, 1), got ${c.emaDecay}`);
+}
+
+export function validateTrainConfig(c: TrainConfig): void {
+  for (const [key, range] of Object.entries(RANGES) as [keyof TrainConfig, Range][]) {
+    checkRange(key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`), c[key] as number, range);
+  }
+  if (c.minLearningRate > c.learningRate) throw new ConfigError(`--min-learning-rate (${c.minLearningRate}) must not exceed --learning-rate (${c.learningRate})`);
+  if (c.keep !== 'best' && c.keep !== 'last') throw new ConfigError(`--keep must be "best" or "last", got ${c.keep}`);
 }
 
 /** Linear warm-up, then cosine decay from learningRate to minLearningRate over the remaining steps. */

@@ -3,7 +3,7 @@
 // stop with the last good checkpoint kept when the loss turns NaN. It writes no files itself: the caller's
 // hooks save checkpoints and models, so this module stays free of storage and console.
 import { deriveSeed, type Variable } from '../engine/index.js';
-import { TrainingStopped } from '../errors.js';
+import { TrainingStopped, WeightsFormatError } from '../errors.js';
 import type { TrainableModel } from '../models/model.js';
 import { AdamW } from './adamw.js';
 import { WeightAverage } from './weightAverage.js';
@@ -162,7 +162,7 @@ function takeState(model: TrainableModel<unknown>, optimizer: AdamW, average: We
 
 function restore(model: TrainableModel<unknown>, optimizer: AdamW, average: WeightAverage | undefined, state: TrainState): void {
   const assign = (target: Variable, source: NamedArray | undefined, name: string) => {
-    if (!source || source.data.length !== target.size) throw new Error(`checkpoint is missing or mis-sized: ${name}`);
+    if (!source || source.data.length !== target.size) throw new WeightsFormatError(`the checkpoint lacks ${name} or holds it at another size; it cannot be resumed`);
     target.assign(source.data);
   };
   for (const [name, p] of model.params) {

@@ -85,6 +85,11 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelRecord 
       throw new WeightsFormatError(`${source}: metadata ${key} is not valid JSON`);
     }
   };
+  // Configs and provenance are JSON objects; a string or a number there would be spread into nonsense.
+  const object = (key: string, value: unknown) => {
+    if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw new WeightsFormatError(`${source}: metadata ${key} is not a JSON object`);
+    return value as Record<string, unknown> | null;
+  };
   const params = new Map<string, NamedArray>();
   const moments = new Map<string, NamedArray>();
   for (const [name, t] of file.tensors) {
@@ -97,15 +102,17 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelRecord 
     if (name.startsWith('optim.')) moments.set(name.slice('optim.'.length), array);
     else params.set(name, array);
   }
-  const rawState = json(KEY.trainState);
+  const rawState = object(KEY.trainState, json(KEY.trainState));
+  if (rawState) {
+    for (const key of ['step', 'adamT', 'bestStep'] as const) {
+      const v = rawState[key];
+      if (key === 'bestStep' && v === undefined) continue;
+      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0)) throw new WeightsFormatError(`${source}: training state ${key} is ${JSON.stringify(v)}, not a whole number >= 0`);
+    }
+  }
   const trainState: TrainState | undefined = rawState
-    ? { ...rawState, bestHeldOutLoss: rawState.bestHeldOutLoss ?? Infinity, params, moments }
+    ? ({ ...rawState, bestHeldOutLoss: rawState.bestHeldOutLoss ?? Infinity, params, moments } as TrainState)
     : undefined;
-  // Configs and provenance are JSON objects; a string or a number there would be spread into nonsense.
-  const object = (key: string, value: unknown) => {
-    if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw new WeightsFormatError(`${source}: metadata ${key} is not a JSON object`);
-    return value as Record<string, unknown> | null;
-  };
   const provenance = object(KEY.provenance, json(KEY.provenance));
   if (provenance) {
     const dataset = object(`${KEY.provenance} dataset`, provenance.dataset ?? {});
