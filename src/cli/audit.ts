@@ -77,12 +77,12 @@ function trainingImages(weights: WeightsFile, values: Record<string, string | bo
 
 async function auditTagger(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
   const { file } = weights;
+  const settings = { examples: numberFlag(values, 'examples', TEXT_AUDIT_DEFAULTS.examples), seed: numberFlag(values, 'seed', 0) };
+  checkRange('examples', settings.examples, { min: 1, max: 1e7, integer: true });
+  checkRange('seed', settings.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const loaded = taggerFromRecord(weights.record, file);
   const dataset = trainingImages(weights, values, loaded.model.config.imageSize);
-  const report = runTaggerAudit({
-    ...loaded, file, fileSha256: weights.fileSha256, dataset,
-    settings: { examples: numberFlag(values, 'examples', TEXT_AUDIT_DEFAULTS.examples), seed: numberFlag(values, 'seed', 0) },
-  });
+  const report = runTaggerAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, settings });
   loaded.model.dispose();
   writeReport(file, values, report, renderTaggerAuditHtml(report));
 }
@@ -103,7 +103,10 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
     if (!Number.isInteger(settings[key]) || settings[key] < 1) throw new ConfigError(`--${kebab(key)} must be a positive integer, got ${settings[key]}`);
   }
   if (settings.temperatures.some((t) => !(t >= 0))) throw new ConfigError(`--temperatures must be numbers >= 0, got ${values.temperatures}`);
-  if (settings.lossSteps.some((t) => !Number.isInteger(t) || t < 0)) throw new ConfigError(`--loss-steps must be timesteps (integers >= 0), got ${values['loss-steps']}`);
+  const timesteps = loaded.model.config.timesteps;
+  for (const t of settings.lossSteps) checkRange('loss-steps', t, { min: 0, max: timesteps - 1, integer: true });
+  checkRange('steps', settings.steps, { min: 1, max: timesteps, integer: true });
+  checkRange('seed', settings.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const bars = new Map<string, ProgressBar>();
   const report = runImageAudit({
     ...loaded, file, fileSha256: weights.fileSha256, dataset, settings,
