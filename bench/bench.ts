@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendName, dispose, initEngine, ops, profileKernels, Rng, tensor, type Tensor } from '../src/engine/index.js';
+import { backendName, dispose, initEngine, ops, profileKernels, Rng, tensor, variableOf, type Tensor } from '../src/engine/index.js';
 import { loadTextDataset, splitDataset } from '../src/data/index.js';
 import { CharTokenizer } from '../src/codecs/charTokenizer.js';
 import { Gpt } from '../src/models/gpt.js';
@@ -177,17 +177,20 @@ async function gptSection(steps: number): Promise<void> {
   const rng = new Rng(0);
   const heldOutEvalStarts = Array.from({ length: 4 }, () => Array.from({ length: trainConfig.batchSize }, () => rng.int(heldOutStream.length - config.blockSize - 1)));
   const engramHeldOut = evaluate(gpt, heldOutEvalStarts.map((starts) => windowBatch(heldOutStream, starts, config.blockSize)));
+  // Sampling as `engram sample` does it: from frozen weights, as loaded from a file.
+  const frozen = new Gpt(config, new Map([...gpt.params].map(([name, p]) => [name, variableOf(p.toArray(), [...p.shape], false)])));
   const sample = (samples: number) => {
     let best = 0;
     for (let rep = 0; rep < 3; rep++) {
       const started = performance.now();
-      const out = generateTokens(gpt, [0], { temperature: 1, topK: 0, topP: 1, seed: rep, samples, maxTokens: SAMPLE_CHARS });
+      const out = generateTokens(frozen, [0], { temperature: 1, topK: 0, topP: 1, seed: rep, samples, maxTokens: SAMPLE_CHARS });
       best = Math.max(best, out.reduce((n, r) => n + r.length, 0) / ((performance.now() - started) / 1000));
     }
     return best;
   };
   const [sample1, sample8] = [sample(1), sample(8)];
   gpt.dispose();
+  frozen.dispose();
 
   mkdirSync(OUT, { recursive: true });
   const batches = Array.from({ length: steps }, (_, step) => data.trainBatch(step, trainConfig.seed));

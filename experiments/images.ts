@@ -35,10 +35,10 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const OUT = path.join(ROOT, 'runs', 'experiment-images');
 const SIZE = 16;
 const SPLIT = { splitSeed: 0, heldOutFraction: 0.05 };
-// Sampling settings scored by the judge: three temperatures at the default guidance, then guidance 1 and 4.
+// Sampling settings scored by the judge: three temperatures at the default guidance, then guidance 1, 3 and 4.
 const SETTINGS = [
   { temperature: 0, guidance: 2 }, { temperature: 0.5, guidance: 2 }, { temperature: 1, guidance: 2 },
-  { temperature: 0, guidance: 1 }, { temperature: 0, guidance: 4 },
+  { temperature: 0, guidance: 1 }, { temperature: 0, guidance: 3 }, { temperature: 1, guidance: 3 }, { temperature: 0, guidance: 4 },
 ];
 const PER_DIGIT = 30;
 const DIGITS = Array.from({ length: 10 }, (_, d) => String(d));

@@ -91,6 +91,26 @@ test('matMul and its gradients, every transpose, odd shapes', () => {
   }
 });
 
+test('few-row products with frozen weights (packed once for sampling) equal the reference, and follow assign()', () => {
+  const rng = new Rng(11);
+  for (const [m, k, n] of [[1, 17, 13], [3, 128, 96], [9, 5, 40]]) {
+    for (const tb of [false, true]) {
+      const a = randomValues(m * k, rng);
+      const b = randomValues(k * n, rng);
+      const weights = variableOf(Float32Array.from(b), tb ? [n, k] : [k, n], false);
+      const x = tensor(Float32Array.from(a), [m, k]);
+      const product = () => tidy(() => ops.matMul(x, weights, false, tb).toArray());
+      assert.ok(worstError(product(), matMulRef(a, b, m, k, n, false, tb)) < 1e-5, `${m}x${k}x${n} ${tb}`);
+      assert.ok(worstError(product(), matMulRef(a, b, m, k, n, false, tb)) < 1e-5, 'again, from the packed copy');
+      const changed = randomValues(k * n, rng);
+      weights.assign(Float32Array.from(changed));
+      assert.ok(worstError(product(), matMulRef(a, changed, m, k, n, false, tb)) < 1e-5, 'after assign');
+      x.dispose();
+      weights.dispose();
+    }
+  }
+});
+
 test('a large product is exact to float32 rounding on both threads', () => {
   const [m, k, n] = [300, 260, 600]; // several row blocks, depth and column blocks
   const rng = new Rng(5);

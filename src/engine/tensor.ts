@@ -95,6 +95,9 @@ export class Tensor {
 
 /** A tensor that outlives scopes (a parameter or optimizer state) and can be overwritten in place. */
 export class Variable extends Tensor {
+  /** Tensors computed from this one's values (weights packed for sampling), freed with it or when it changes. */
+  private readonly derived = new Map<string, Tensor>();
+
   constructor(shape: readonly number[], readonly trainable: boolean, readonly name = '') {
     super(shape, allocStorage(shape.reduce((a, b) => a * b, 1) * 4));
     // Variables are never collected by a scope.
@@ -109,6 +112,30 @@ export class Variable extends Tensor {
     const source = values instanceof Tensor ? values.data : values;
     if (source.length !== this.size) throw new Error(`assign: ${source.length} values for a variable of ${this.size}`);
     this.data.set(source);
+    this.forgetDerived();
+  }
+
+  /** A tensor derived from this variable's values, made once by `make` and kept until the values change. */
+  derivedTensor(key: string, make: () => Tensor): Tensor {
+    let t = this.derived.get(key);
+    if (!t) {
+      t = make();
+      const scope = scopes.at(-1);
+      if (scope?.at(-1) === t) scope.pop(); // owned by the variable, not by a scope
+      deferred?.delete(t);
+      this.derived.set(key, t);
+    }
+    return t;
+  }
+
+  private forgetDerived(): void {
+    for (const t of this.derived.values()) t.dispose();
+    this.derived.clear();
+  }
+
+  override dispose(): void {
+    this.forgetDerived();
+    super.dispose();
   }
 }
 

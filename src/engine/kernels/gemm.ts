@@ -214,3 +214,44 @@ function gemmFewRows(N: i32, K: i32, a: usize, sai: i32, sak: i32, b: usize, sbk
     }
   }
 }
+
+/**
+ * Packs all of B (K x N, any strides) into 8-column panels over the full depth, [panels][K][8], zero-padded:
+ * the layout gemmPrepacked reads. Sampling packs each weight matrix once instead of at every token.
+ */
+export function packPanels(b: usize, sbk: i32, sbj: i32, K: i32, N: i32, dst: usize): void {
+  packB(b, sbk, sbj, 0, 0, K, N, dst);
+}
+
+/**
+ * The product for all M rows against B already packed by packPanels (full depth, no blocking), for the
+ * 8-column panels [lo, hi): split by columns, each thread reads only its share of the weights (a few rows
+ * are bound by reading the weights, not by arithmetic).
+ */
+export function gemmPrepacked(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, packed: usize, c: usize, ldc: i32, accumulate: i32, lo: i32, hi: i32): void {
+  const tile = threadScratch;
+  const ldcBytes = <usize>ldc << 2;
+  for (let p = lo; p < hi; p++) {
+    const nr = min(8, N - p * 8);
+    const pb = packed + <usize>(p * K * 32);
+    for (let i0 = 0; i0 < M; i0 += 4) {
+      const mr = min(4, M - i0);
+      const a0 = a + (<usize>(i0 * sai) << 2), aRow = <usize>sai << 2;
+      // Rows past the edge repeat the last row (their results are dropped), so nothing is read past A.
+      const a1 = mr > 1 ? a0 + aRow : a0, a2 = mr > 2 ? a0 + 2 * aRow : a1, a3 = mr > 3 ? a0 + 3 * aRow : a2;
+      const out = c + (<usize>(i0 * ldc + p * 8) << 2);
+      if (mr == 4 && nr == 8) {
+        microKernel(a0, a1, a2, a3, <usize>sak << 2, pb, K, out, ldcBytes, !accumulate);
+        continue;
+      }
+      microKernel(a0, a1, a2, a3, <usize>sak << 2, pb, K, tile, 32, true);
+      for (let r = 0; r < mr; r++) {
+        for (let jj = 0; jj < nr; jj++) {
+          const dst = out + <usize>r * ldcBytes + (<usize>jj << 2);
+          const v = load<f32>(tile + <usize>((r * 8 + jj) << 2));
+          store<f32>(dst, accumulate ? load<f32>(dst) + v : v);
+        }
+      }
+    }
+  }
+}

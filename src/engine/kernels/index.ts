@@ -1,6 +1,6 @@
 // AssemblyScript entry: every kernel the engine calls. Compiled at build time (npm run build) to
 // dist/src/engine/kernels.wasm with SIMD and threads; the TypeScript in src/engine/ calls these exports.
-export { gemm, GEMM_SCRATCH_BYTES } from './gemm';
+export { gemm, gemmPrepacked, packPanels, GEMM_SCRATCH_BYTES } from './gemm';
 export { binaryBroadcast, unary, unaryGrad, sumMiddle, dropout } from './elementwise';
 export { layerNormForward, layerNormBackward, layerNormParamGrads, softmaxRows, logSoftmaxGrad, crossEntropyForward, crossEntropyBackward, gatherRows, scatterAddRows } from './rows';
 export { attentionForward, attentionBackward } from './attention';

@@ -1,9 +1,9 @@
 // Matrix products through the one gemm kernel. A transposed operand is read through its strides, never
 // copied, in the forward and the backward pass alike (TensorFlow.js's wasm backend ran transposed and
 // batched products ~10x slower than plain ones; here every layout runs at the same speed).
-import { record } from '../autograd.js';
-import { Tensor, empty } from '../tensor.js';
-import { run } from './run.js';
+import { isRecording, record } from '../autograd.js';
+import { Tensor, Variable, empty } from '../tensor.js';
+import { call, run } from './run.js';
 
 /** A matrix as the kernel sees it: element [i, j] at ptr + 4 (i * rowStride + j * colStride). */
 interface View {
@@ -34,12 +34,36 @@ export function gemmInto(x: View, y: View, outPtr: number, accumulate = false): 
   run('gemm', [M, N, K, x.ptr, x.rowStride, x.colStride, y.ptr, y.rowStride, y.colStride, outPtr, N, accumulate ? 1 : 0], M, grainRows(N, K), 4);
 }
 
+/** Up to this many rows a product reads frozen weights from their packed panels (sampling, token by token). */
+const FEW_ROWS = 32;
+
+/**
+ * A frozen weight matrix (a loaded model's) packed once into the product's panel layout, so that a product of
+ * a few rows does not pack or stride through it again at every token. Trainable weights change in place
+ * (AdamW), so they are never cached.
+ */
+function packedPanels(b: Tensor, vb: View, transposed: boolean): Tensor | undefined {
+  if (!(b instanceof Variable) || b.trainable || isRecording()) return undefined;
+  return b.derivedTensor(transposed ? 'panels-transposed' : 'panels', () => {
+    const panels = empty([Math.ceil(vb.cols / 8) * 8 * vb.rows]);
+    call('packPanels', vb.ptr, vb.rowStride, vb.colStride, vb.rows, vb.cols, panels.ptr);
+    return panels;
+  });
+}
+
 /** op(a) op(b), op = transpose where asked: [m, k] x [k, n] -> [m, n]. */
 export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
   const va = viewOf(a, transposeA);
   const vb = viewOf(b, transposeB);
   const out = empty([va.rows, vb.cols]);
-  gemmInto(va, vb, out.ptr);
+  const panels = va.rows <= FEW_ROWS && va.cols === vb.rows ? packedPanels(b, vb, transposeB) : undefined;
+  if (panels) {
+    // Split by 8-column panels: each thread reads half of the weights, which is what bounds a few rows.
+    const panelGrain = Math.max(1, Math.ceil(16384 / (8 * va.cols)));
+    run('gemmPrepacked', [va.rows, vb.cols, va.cols, va.ptr, va.rowStride, va.colStride, panels.ptr, out.ptr, vb.cols, 0], Math.ceil(vb.cols / 8), panelGrain);
+  } else {
+    gemmInto(va, vb, out.ptr);
+  }
   return record(out, [a, b], (g) => {
     const vg = viewOf(g, false);
     let da: Tensor | undefined;

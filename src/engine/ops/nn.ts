@@ -160,9 +160,9 @@ export function causalSelfAttention(
   }), [probs]);
 }
 
-/** (batch, head) pairs worth giving a second thread: about 2^17 multiply-adds (one new token is far less). */
+/** (batch, head) pairs worth giving a second thread: about 2^14 multiply-adds each side. */
 function headsPerThread(queries: number, keys: number, D: number): number {
-  return Math.max(1, Math.ceil(131072 / (queries * keys * D)));
+  return Math.max(1, Math.ceil(16384 / (queries * keys * D)));
 }
 
 function appendToCache(qkv: Tensor, cache: AttentionCache, B: number, T: number, C: number): void {
