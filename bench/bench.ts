@@ -95,6 +95,12 @@ function engineSection(): void {
 
 // ---- one model's training step, timed (also run in a child process with ENGRAM_THREADS=1)
 
+/** This machine's speed varies from moment to moment; a median step is steadier than a mean. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 interface StepTiming { readonly itemsPerSecond: number; readonly profile: [string, number, number][] }
 
 function timeSteps<B>(model: TrainableModel<B>, data: BatchSource<B>, steps: number): StepTiming {
@@ -102,14 +108,19 @@ function timeSteps<B>(model: TrainableModel<B>, data: BatchSource<B>, steps: num
   const step = (i: number) => optimizer.step(() => model.loss(data.trainBatch(i, 1), { training: true, seed: i }), 1e-3);
   for (let i = 0; i < TIMING_WARMUP_STEPS; i++) step(i);
   const started = performance.now();
+  const stepSeconds: number[] = [];
   const { kernels } = profileKernels(() => {
-    for (let i = 0; i < steps; i++) step(i);
+    for (let i = 0; i < steps; i++) {
+      const t = performance.now();
+      step(i);
+      stepSeconds.push((performance.now() - t) / 1000);
+    }
   });
   const seconds = (performance.now() - started) / 1000;
   optimizer.dispose();
   const profile: [string, number, number][] = [...kernels].map(([name, k]) => [name, k.ms / steps, k.calls / steps]);
   profile.push(['(outside kernels: autograd, JS)', (seconds * 1000) / steps - profile.reduce((s, p) => s + p[1], 0), 0]);
-  return { itemsPerSecond: (steps * data.itemsPerBatch) / seconds, profile: profile.sort((a, b) => b[1] - a[1]) };
+  return { itemsPerSecond: data.itemsPerBatch / median(stepSeconds), profile: profile.sort((a, b) => b[1] - a[1]) };
 }
 
 type ModelName = 'gpt' | 'unet32' | 'unet16' | 'tagger';
@@ -162,16 +173,11 @@ async function gptSection(steps: number): Promise<void> {
   const { config, data, heldOutStream } = gptSetUp();
   const trainConfig: TrainConfig = { ...TRAIN_DEFAULTS, steps, warmupSteps: Math.min(TRAIN_DEFAULTS.warmupSteps, Math.floor(steps / 4)), evalEvery: steps, evalBatches: 4 };
   const gpt = Gpt.init(config, trainConfig.seed);
-  let timedFrom = 0;
-  let timedTo = 0;
-  await train(gpt, data, trainConfig, {
-    saveModel: async () => {}, saveCheckpoint: async () => 'none',
-    onStep: (r) => {
-      if (r.step === TIMING_WARMUP_STEPS) timedFrom = performance.now();
-      if (r.step === steps - 1) timedTo = performance.now();
-    },
-  });
-  const engramTrain = ((steps - 1 - TIMING_WARMUP_STEPS) * data.itemsPerBatch) / ((timedTo - timedFrom) / 1000);
+  // The median step after a few warm-up steps (the first ones allocate), leaving out the last, which evaluates.
+  const stepEnds: number[] = [];
+  await train(gpt, data, trainConfig, { saveModel: async () => {}, saveCheckpoint: async () => 'none', onStep: () => stepEnds.push(performance.now()) });
+  const stepSeconds = stepEnds.slice(TIMING_WARMUP_STEPS, -1).map((end, i) => (end - stepEnds[TIMING_WARMUP_STEPS - 1 + i]) / 1000);
+  const engramTrain = data.itemsPerBatch / median(stepSeconds);
   // Both engines are scored on the same held-out windows, and PyTorch trains on the very batches engram did
   // (written out below), so the two losses differ only by initialisation and dropout draws.
   const rng = new Rng(0);
@@ -265,7 +271,7 @@ function threadsSection(steps: number): void {
 function memorySection(): void {
   const main = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
   const out = path.join(OUT, 'memory.safetensors');
-  const child = spawnSync(process.execPath, [main, 'train', 'text', '--steps', '20', '--eval-every', '20', '--out', out], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [main, 'train', 'text', '--steps', '20', '--eval-every', '20', '--out', out, '--force'], { encoding: 'utf8' });
   const peak = child.stdout.match(/peak memory ([\d,]+) MB/)?.[1];
   console.log(`\npeak resident memory of \`engram train text\` (default model and batch, 20 steps, both threads): ${peak ? `${peak} MB` : `not measured (${child.stderr.trim().split('\n').pop()})`}`);
 }

@@ -8,11 +8,12 @@ Prints one JSON object.
 """
 import json
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from timing import median_step_seconds
 
 
 class Tagger(nn.Module):
@@ -43,12 +44,7 @@ def main():
         loss.backward()
         opt.step()
 
-    for _ in range(cfg["warmup"]):
-        step()
-    started = time.perf_counter()
-    for _ in range(cfg["steps"]):
-        step()
-    rate = cfg["steps"] * B / (time.perf_counter() - started)
+    rate = B / median_step_seconds(step, cfg["warmup"], cfg["steps"])
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "trainImagesPerSecond": rate}))
 
 

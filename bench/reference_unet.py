@@ -17,6 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from timing import median_step_seconds
+
 
 class ResBlock(nn.Module):
     def __init__(self, cin, cout, emb):
@@ -83,12 +85,7 @@ def main():
         loss.backward()
         opt.step()
 
-    for _ in range(cfg["warmup"]):
-        step()
-    started = time.perf_counter()
-    for _ in range(cfg["steps"]):
-        step()
-    train_rate = cfg["steps"] * B / (time.perf_counter() - started)
+    train_rate = B / median_step_seconds(step, cfg["warmup"], cfg["steps"])
 
     n, steps = cfg["samples"], cfg["sampleSteps"]
     model.eval()

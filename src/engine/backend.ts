@@ -23,7 +23,7 @@ export interface Engine {
 export const PARALLEL_KERNELS = [
   'gemm', 'binaryBroadcast', 'unary', 'unaryGrad', 'sumMiddle', 'dropout', 'layerNormForward', 'layerNormBackward',
   'layerNormParamGrads', 'softmaxRows', 'logSoftmaxGrad', 'crossEntropyForward', 'crossEntropyBackward', 'gatherRows',
-  'scatterAddRows', 'attentionForward', 'attentionBackward', 'im2col3x3', 'col2im3x3', 'avgPool2', 'spreadHalf',
+  'scatterAddRows', 'attentionForward', 'attentionBackward', 'im2col3x3', 'avgPool2', 'spreadHalf',
   'sumPool2', 'adamw', 'pad1', 'conv3x3', 'gemmPrepacked',
 ] as const;
 
@@ -79,6 +79,8 @@ async function setUp(threads: number): Promise<Engine> {
   const scratch = [memory.alloc(THREAD_SCRATCH_BYTES), memory.alloc(THREAD_SCRATCH_BYTES)];
   const instance = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
   const kernels = instance.exports as unknown as Kernels;
+  const gemmScratch = (instance.exports.GEMM_SCRATCH_BYTES as WebAssembly.Global).value as number;
+  if (gemmScratch > THREAD_SCRATCH_BYTES) throw new Error(`the product kernel needs ${gemmScratch} bytes of scratch per thread, more than ${THREAD_SCRATCH_BYTES}`);
   kernels.setThread(0, scratch[0]);
   const ids = new Map(PARALLEL_KERNELS.map((name, i) => [name as string, i]));
   const worker = shared && threads > 1 ? await startWorker(module, memory.memory, controlAt, scratch[1]) : undefined;

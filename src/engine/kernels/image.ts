@@ -1,7 +1,6 @@
 // AssemblyScript. Image layout helpers for [batch, height, width, channels] arrays: the im2col patch matrix
-// a 3x3 convolution multiplies (and its transpose, gathered per pixel so threads never add into the same
-// place), 2x2 average pooling and nearest-neighbour 2x upsampling, each with its gradient. Ranges [lo, hi)
-// are pixels (batch * height * width) of the array written.
+// the 3x3 convolution's filter gradient multiplies, 2x2 average pooling and nearest-neighbour 2x
+// upsampling, each with its gradient. Ranges [lo, hi) are pixels (batch * height * width) of the array written.
 
 /** cols[p, (ky * 3 + kx) * C + c] = x[pixel p shifted by (ky - 1, kx - 1), c], 0 outside the image. */
 export function im2col3x3(x: usize, cols: usize, Hh: i32, W: i32, C: i32, lo: i32, hi: i32): void {
@@ -16,27 +15,6 @@ export function im2col3x3(x: usize, cols: usize, Hh: i32, W: i32, C: i32, lo: i3
         const at = dst + <usize>(ky * 3 + kx) * cBytes;
         if (sy < 0 || sy >= Hh || sx < 0 || sx >= W) memory.fill(at, 0, cBytes);
         else memory.copy(at, x + <usize>((b * Hh + sy) * W + sx) * cBytes, cBytes);
-      }
-    }
-  }
-}
-
-/** dx[p, c] = sum over (ky, kx) of dcols[pixel p shifted by (1 - ky, 1 - kx), (ky * 3 + kx) * C + c]. */
-export function col2im3x3(dcols: usize, dx: usize, Hh: i32, W: i32, C: i32, lo: i32, hi: i32): void {
-  const rowBytes = <usize>(9 * C) << 2;
-  const cBytes = <usize>C << 2;
-  for (let p = lo; p < hi; p++) {
-    const b = p / (Hh * W), y = (p / W) % Hh, xx = p % W;
-    const dst = dx + <usize>p * cBytes;
-    memory.fill(dst, 0, cBytes);
-    for (let ky = 0; ky < 3; ky++) {
-      for (let kx = 0; kx < 3; kx++) {
-        const oy = y - ky + 1, ox = xx - kx + 1; // the output pixel whose patch put p at (ky, kx)
-        if (oy < 0 || oy >= Hh || ox < 0 || ox >= W) continue;
-        const src = dcols + <usize>((b * Hh + oy) * W + ox) * rowBytes + <usize>(ky * 3 + kx) * cBytes;
-        let c = 0;
-        for (; c + 4 <= C; c += 4) v128.store(dst + (<usize>c << 2), f32x4.add(v128.load(dst + (<usize>c << 2)), v128.load(src + (<usize>c << 2))));
-        for (; c < C; c++) store<f32>(dst + (<usize>c << 2), load<f32>(dst + (<usize>c << 2)) + load<f32>(src + (<usize>c << 2)));
       }
     }
   }

@@ -1,10 +1,10 @@
-// Ops on images [batch, height, width, channels] and on tensors as blocks: 3x3 convolution (im2col and the
-// one gemm kernel, both gradients included: TensorFlow.js's wasm backend had no filter gradient at all),
-// 2x2 average pooling, 2x nearest upsampling, reshape, concatenation and splitting along an axis.
+// Ops on images [batch, height, width, channels] and on tensors as blocks: 3x3 convolution with both
+// gradients (TensorFlow.js's wasm backend had no filter gradient at all), 2x2 average pooling, 2x nearest
+// upsampling, reshape, concatenation and splitting along an axis.
 import { record } from '../autograd.js';
 import { Tensor, empty } from '../tensor.js';
 import { gemmInto } from './matmul.js';
-import { run, sizeOf } from './run.js';
+import { call, run, sizeOf } from './run.js';
 import { THREAD_SCRATCH_BYTES } from '../backend.js';
 
 const PIXEL_GRAIN = 256;
@@ -26,8 +26,6 @@ function padded(x: Tensor): Tensor {
   return out;
 }
 
-/** Bytes a thread needs to hold a packed [9 c, n] filter (kernels/conv.ts convScratchBytes). */
-const packedFilterBytes = (c: number, n: number) => 9 * c * Math.ceil(n / 8) * 8 * 4 + 128;
 
 /**
  * 3x3 convolution, stride 1, zero "same" padding: x [B, H, W, Cin], filter [9 * Cin, Cout] (the layout of
@@ -38,7 +36,8 @@ export function conv3x3(x: Tensor, filter: Tensor): Tensor {
   const [B, H, W, cIn] = x.shape;
   const cOut = filter.shape[1];
   if (filter.shape[0] !== 9 * cIn) throw new Error(`conv3x3: filter [${filter.shape}] for ${cIn} input channels`);
-  if (Math.max(packedFilterBytes(cIn, cOut), packedFilterBytes(cOut, cIn)) > THREAD_SCRATCH_BYTES) {
+  // Each thread packs the filter into its scratch (for the forward pass and, transposed, the input gradient).
+  if (Math.max(call('convScratchBytes', cIn, cOut), call('convScratchBytes', cOut, cIn)) > THREAD_SCRATCH_BYTES) {
     throw new Error(`conv3x3: ${cIn} -> ${cOut} channels is more than the kernel's scratch holds`);
   }
   const pixels = B * H * W;
