@@ -124,6 +124,7 @@ test('a verdict never rests on a figure that could not be computed', () => {
   assert.doesNotMatch(r.stdout, /NaN/);
   assert.match(r.stdout, /Verbatim extraction could not be measured: no training and held-out example is long enough for a 30-character prompt plus the 60 characters/);
   assert.match(r.stdout, /verbatim copying could not be tested on this data/);
+  assert.match(r.stdout, /its rate at a 1% false-positive rate cannot be resolved with \d+ held-out examples; it needs 100/);
   assert.doesNotMatch(readFileSync(at('nan-audit/report.html'), 'utf8'), /NaN/);
 });
 

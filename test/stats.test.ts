@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auc, bootstrap, mean, roc, tprAtFpr, wilson } from '../src/audit/stats.js';
+import { Rng } from '../src/engine/index.js';
 
 const near = (a: number, b: number, eps = 1e-4) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
 
@@ -35,4 +36,18 @@ test('bootstrap interval contains the estimate and narrows with more data', () =
   near(small.estimate, 1);
   assert.ok(small.low <= 1 && small.high >= 1);
   assert.ok(big.high - big.low < small.high - small.low);
+});
+
+test('TPR at a false-positive rate is given only where the held-out side can resolve that rate', async () => {
+  const { lossThresholdAttack, describeLowFpr } = await import('../src/audit/membership.js');
+  const rng = new Rng(3);
+  const losses = (n: number, shift: number) => Array.from({ length: n }, () => 2 + shift + rng.normal() * 0.1);
+  const few = lossThresholdAttack(losses(50, -0.2), losses(18, 0));
+  assert.deepEqual(few.tprAtFpr.map((t) => [t.fpr, t.tpr, t.heldOutNeeded]), [[0.001, null, 1000], [0.01, null, 100]]);
+  assert.equal(describeLowFpr(few.tprAtFpr[1], 18, (x) => `${x}`), 'not resolvable with 18 held-out examples (needs 100, 82 more)');
+  const some = lossThresholdAttack(losses(50, -0.4), losses(150, 0));
+  assert.equal(some.tprAtFpr[0].tpr, null, '0.1% needs 1,000 held-out examples');
+  assert.ok(some.tprAtFpr[1].tpr !== null && some.tprAtFpr[1].tpr.estimate > 0.5, 'a clear gap is found at a resolvable 1%');
+  const many = lossThresholdAttack(losses(50, -0.2), losses(1000, 0));
+  assert.ok(many.tprAtFpr.every((t) => t.tpr !== null));
 });

@@ -65,11 +65,12 @@ export function runTaggerAudit(input: {
     model: sides.model, dataset: sides.dataset,
     membership, memorised,
   };
-  const tpr1 = membership.tprAtFpr.find((t) => t.fpr === 0.01)?.tpr.estimate ?? 0;
+  const at1 = membership.tprAtFpr.find((t) => t.fpr === 0.01);
   const beyond = memorised.filter((m) => m.heldOutBelow === 0).length;
   const verdict = `The tagger's loss is ${membership.memberLoss.toFixed(3)} on training images against ${membership.heldOutLoss.toFixed(3)} on held-out ones; ` +
     `a membership attack using that loss reaches AUC ${membership.auc.estimate.toFixed(3)} (${membership.auc.low.toFixed(3)}-${membership.auc.high.toFixed(3)}; 0.5 is guessing) ` +
-    `and finds ${(100 * tpr1).toFixed(1)}% of training images at a 1% false-positive rate. ` +
+    (at1?.tpr ? `and finds ${(100 * at1.tpr.estimate).toFixed(1)}% of training images at a 1% false-positive rate. `
+      : `(its rate at a 1% false-positive rate cannot be resolved with ${membership.heldOut} held-out images; it needs ${at1?.heldOutNeeded ?? 100}). `) +
     `${beyond} of the ${memorised.length} best-fit training images are fit better than every held-out image. ` +
     (membership.auc.low > 0.55 ? 'Verdict: the tagger has memorised part of its training images.' : 'Verdict: no sign that the tagger treats its training images differently from unseen ones.');
   return { ...report, verdict };

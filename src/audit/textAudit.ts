@@ -128,7 +128,7 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
   const longest = r.extraction.rows.filter((row) => row.members.eligible > 0 && row.heldOut.eligible > 0).at(-1);
   const m = r.membership;
   const membershipMeasured = [m.auc.estimate, m.memberLoss, m.heldOutLoss].every(Number.isFinite);
-  const tpr1 = m.tprAtFpr.find((t) => t.fpr === 0.01)?.tpr.estimate ?? 0;
+  const at1 = m.tprAtFpr.find((t) => t.fpr === 0.01);
   const parts: string[] = [];
   if (!longest) {
     const shortest = r.extraction.rows[0]?.prefixLength;
@@ -142,7 +142,8 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
   if (membershipMeasured) {
     parts.push(`Its loss on training examples is ${m.memberLoss.toFixed(3)} nats/char against ${m.heldOutLoss.toFixed(3)} on held-out ones; ` +
       `a membership attack using that loss reaches AUC ${m.auc.estimate.toFixed(3)} (${m.auc.low.toFixed(3)}-${m.auc.high.toFixed(3)}; 0.5 is guessing) ` +
-      `and finds ${pct(tpr1)} of training examples at a 1% false-positive rate.`);
+      (at1?.tpr ? `and finds ${pct(at1.tpr.estimate)} of training examples at a 1% false-positive rate.`
+        : `(its rate at a 1% false-positive rate cannot be resolved with ${m.heldOut} held-out examples; it needs ${at1?.heldOutNeeded ?? 100}).`));
   } else {
     parts.push('The membership test could not be computed: there were no training or no held-out examples to score.');
   }

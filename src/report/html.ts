@@ -6,6 +6,7 @@ import type { Interval } from '../audit/stats.js';
 import type { MembershipResult } from '../audit/membership.js';
 import { page } from './page.js';
 import { escapeHtml, histogram, lineChart } from './svg.js';
+import { describeLowFpr } from '../audit/membership.js';
 
 export const MEMBER = '#c0392b';
 export const HELD_OUT = '#2471a3';
@@ -114,7 +115,7 @@ Audited ${r.membership.members} training and ${r.membership.heldOut} held-out ex
 <tr><th>mean loss, held-out</th><td>${r.membership.heldOutLoss.toFixed(3)} nats/char</td></tr>
 <tr><th>gap (held-out minus training)</th><td>${interval(r.membership.lossGap)}</td></tr>
 <tr><th>AUC</th><td>${interval(r.membership.auc)}</td></tr>
-${r.membership.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${interval(t.tpr, pct)}</td></tr>`).join('')}</table>
+${r.membership.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${t.tpr ? interval(t.tpr, pct) : describeLowFpr(t, r.membership.heldOut, pct)}</td></tr>`).join('')}</table>
 ${regurgitationSection(r)}
 ${exposureSection(r)}
 <h2>Capacity</h2>

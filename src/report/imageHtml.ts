@@ -7,6 +7,7 @@ import { tileImages } from '../data/imageFile.js';
 import { HELD_OUT, interval, MEMBER, pct, rocChart } from './html.js';
 import { imageDataUri, page } from './page.js';
 import { escapeHtml, histogram, lineChart } from './svg.js';
+import { describeLowFpr } from '../audit/membership.js';
 
 const GALLERY = 24;
 
@@ -42,7 +43,7 @@ never saw, give the rate expected without any copying (Somepalli et al. 2023); t
 <table><tr><th>AUC (mean over t = ${r.settings.lossSteps.join(', ')})</th><td>${interval(m.auc)}</td></tr>
 ${r.membershipBySteps.map((s) => `<tr><th>AUC at t = ${s.step} alone</th><td>${s.auc.toFixed(3)}</td></tr>`).join('')}
 <tr><th>gap (held-out minus training loss)</th><td>${interval(m.lossGap, (x) => x.toFixed(4))}</td></tr>
-${m.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${interval(t.tpr, pct)}</td></tr>`).join('')}</table>
+${m.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${t.tpr ? interval(t.tpr, pct) : describeLowFpr(t, m.heldOut, pct)}</td></tr>`).join('')}</table>
 <h2>Samples per condition and temperature</h2>
 ${gridTable(r)}
 <h2>Every generation beside its nearest training images</h2>

@@ -4,6 +4,7 @@ import type { TaggerAuditReport } from '../audit/taggerAudit.js';
 import { HELD_OUT, interval, MEMBER, pct, rocChart } from './html.js';
 import { imageDataUri as dataUri, page } from './page.js';
 import { escapeHtml, histogram } from './svg.js';
+import { describeLowFpr } from '../audit/membership.js';
 
 export function renderTaggerAuditHtml(r: TaggerAuditReport): string {
   const m = r.membership;
@@ -21,7 +22,7 @@ audited ${m.members} training and ${m.heldOut} held-out images, seed ${r.setting
 <h2>Membership inference</h2>
 <table><tr><th>AUC</th><td>${interval(m.auc)}</td></tr>
 <tr><th>gap (held-out minus training loss)</th><td>${interval(m.lossGap)}</td></tr>
-${m.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${interval(t.tpr, pct)}</td></tr>`).join('')}</table>
+${m.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${t.tpr ? interval(t.tpr, pct) : describeLowFpr(t, m.heldOut, pct)}</td></tr>`).join('')}</table>
 <h2>The training images it fits best</h2>
 <p>Lowest loss first. An image fit better than every held-out image is a candidate for memorisation rather than learning.</p>
 <div class="gallery">${gallery}</div>`);
