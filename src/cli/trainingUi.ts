@@ -55,6 +55,9 @@ export async function withTrainingUi<T>(out: string, steps: number, unit: string
     bar.finish();
     return result;
   } catch (error) {
+    // Stopped by a signal before the first evaluation: the checkpoint now belongs to this run, so the earlier
+    // run's log goes too (a --resume appends to this run's log).
+    if (error instanceof TrainingStopped && stoppedBy && !logStarted) writeFileSync(log, '');
     // The trainer stops with Ctrl-C's code; a SIGTERM or SIGHUP stop exits with its own.
     if (error instanceof TrainingStopped && stoppedBy && stoppedBy !== 'SIGINT') throw new TrainingStopped(`${stoppedBy}: ${error.message}`, STOP_SIGNALS[stoppedBy]);
     throw error;

@@ -114,7 +114,7 @@ export class Gpt implements TrainableModel<TokenBatch> {
     const past = cachedLength(options.cache);
     if (past + T > this.config.blockSize) throw new Error(`context ${past + T} exceeds blockSize ${this.config.blockSize}`);
     const rate = options.training ? dropout : 0;
-    const drop = (x: Tensor, site: string) => ops.dropout(x, rate, deriveSeed(options.seed, site));
+    const drop = (x: Tensor, site: string) => (rate > 0 ? ops.dropout(x, rate, deriveSeed(options.seed, site)) : x);
 
     const positions = Int32Array.from({ length: B * T }, (_, i) => past + (i % T));
     return tidy(() => {
@@ -122,7 +122,7 @@ export class Gpt implements TrainableModel<TokenBatch> {
       for (let layer = 0; layer < this.config.nLayer; layer++) {
         const h = `h.${layer}.`;
         const qkv = this.linear(this.layerNorm(x, h + 'ln_1'), h + 'attn.c_attn'); // [B*T, 3C]
-        const heads = ops.causalSelfAttention(qkv, B, T, H, { dropout: rate, seed: deriveSeed(options.seed, 'att', layer), cache: options.cache?.layers[layer] });
+        const heads = ops.causalSelfAttention(qkv, B, T, H, { dropout: rate, seed: rate > 0 ? deriveSeed(options.seed, 'att', layer) : 0, cache: options.cache?.layers[layer] });
         x = ops.add(x, drop(this.linear(heads, h + 'attn.c_proj'), `attn${layer}`));
         x = ops.add(x, drop(this.mlp(this.layerNorm(x, h + 'ln_2'), h), `mlp${layer}`));
       }

@@ -40,7 +40,19 @@ function repeatPattern(small: readonly number[], out: readonly number[]): { oute
   return { outer: sizeOf(out.slice(0, first)), mid: sizeOf(out.slice(first, last + 1)), inner: sizeOf(out.slice(last + 1)) };
 }
 
+/** Plans by shape pair: a model adds the same shapes at every step, and planning allocates. */
+const plans = new Map<string, Plan | undefined>();
+
 function planFor(a: readonly number[], b: readonly number[]): Plan | undefined {
+  const key = `${a}|${b}`;
+  if (plans.has(key)) return plans.get(key);
+  const plan = makePlan(a, b);
+  if (plans.size > 4096) plans.clear(); // bounded: shapes that vary without end (growing contexts) recycle it
+  plans.set(key, plan);
+  return plan;
+}
+
+function makePlan(a: readonly number[], b: readonly number[]): Plan | undefined {
   const outShape = broadcastShape(a, b);
   const same = (x: readonly number[]) => sizeOf(x) === sizeOf(outShape) && x.length <= outShape.length;
   if (same(a)) {
