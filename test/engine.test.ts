@@ -347,6 +347,16 @@ test('conv3x3, pooling, upsampling and concat, with gradients', () => {
   });
 });
 
+test('split along an axis gives back the blocks concat joined', () => {
+  const values = Float32Array.from({ length: 24 }, (_, i) => i);
+  const [a, b, c] = tidy(() => ops.split(tensor(values, [2, 3, 4]), 3, 1).map((t) => t.toArray()));
+  assert.deepEqual([...a], [0, 1, 2, 3, 12, 13, 14, 15]);
+  assert.deepEqual([...b], [4, 5, 6, 7, 16, 17, 18, 19]);
+  assert.deepEqual([...c], [8, 9, 10, 11, 20, 21, 22, 23]);
+  const joined = tidy(() => ops.concat([tensor(a, [2, 1, 4]), tensor(b, [2, 1, 4]), tensor(c, [2, 1, 4])], 1).toArray());
+  assert.deepEqual(joined, values);
+});
+
 test('AdamW: the fused kernel equals the update written out', () => {
   const n = 37;
   const rng = new Rng(4);

@@ -24,7 +24,7 @@ export const PARALLEL_KERNELS = [
   'gemm', 'binaryBroadcast', 'unary', 'unaryGrad', 'sumMiddle', 'dropout', 'layerNormForward', 'layerNormBackward',
   'layerNormParamGrads', 'softmaxRows', 'logSoftmaxGrad', 'crossEntropyForward', 'crossEntropyBackward', 'gatherRows',
   'scatterAddRows', 'attentionForward', 'attentionBackward', 'im2col3x3', 'avgPool2', 'spreadHalf',
-  'sumPool2', 'adamw', 'pad1', 'conv3x3', 'gemmPrepacked',
+  'sumPool2', 'adamw', 'pad1', 'conv3x3', 'gemmPrepacked', 'copyRows',
 ] as const;
 
 /** Per-thread scratch for kernels' packing buffers (the product's GEMM_SCRATCH_BYTES, a packed filter). */

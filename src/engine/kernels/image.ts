@@ -65,3 +65,14 @@ export function sumPool2(dy: usize, out: usize, Hh: i32, W: i32, C: i32, lo: i32
   avgPool2(dy, out, Hh, W, C, lo, hi);
   for (let e = lo * C; e < hi * C; e++) store<f32>(out + (<usize>e << 2), load<f32>(out + (<usize>e << 2)) * 4);
 }
+
+/**
+ * Row-by-row copy between two layouts: dst[r * dstStride + dstOffset + i] = src[r * srcStride + srcOffset + i]
+ * for i < width and rows [lo, hi). Concatenation along an axis and its gradient (and splitting) are this.
+ */
+export function copyRows(src: usize, srcStride: i32, srcOffset: i32, dst: usize, dstStride: i32, dstOffset: i32, width: i32, lo: i32, hi: i32): void {
+  const bytes = <usize>width << 2;
+  for (let r = lo; r < hi; r++) {
+    memory.copy(dst + (<usize>(r * dstStride + dstOffset) << 2), src + (<usize>(r * srcStride + srcOffset) << 2), bytes);
+  }
+}

@@ -5,6 +5,6 @@ export { binaryBroadcast, unary, unaryGrad, sumMiddle, dropout } from './element
 export { layerNormForward, layerNormBackward, layerNormParamGrads, softmaxRows, logSoftmaxGrad, crossEntropyForward, crossEntropyBackward, gatherRows, scatterAddRows } from './rows';
 export { attentionForward, attentionBackward } from './attention';
 export { setThread } from './thread';
-export { im2col3x3, avgPool2, spreadHalf, sumPool2 } from './image';
+export { im2col3x3, avgPool2, spreadHalf, sumPool2, copyRows } from './image';
 export { adamw, sumSquares } from './optim';
 export { pad1, conv3x3, convScratchBytes } from './conv';

@@ -92,31 +92,31 @@ export function upsample2(x: Tensor): Tensor {
   });
 }
 
+/** Rows to copy per thread below which splitting is not worth it (in floats copied). */
+const COPY_GRAIN_FLOATS = 1 << 16;
+
+/** Copies `rows` rows of `width` floats between two row layouts (see kernels/image.ts copyRows). */
+function copyRows(src: Tensor, srcStride: number, srcOffset: number, dst: Tensor, dstStride: number, dstOffset: number, width: number, rows: number): void {
+  run('copyRows', [src.ptr, srcStride, srcOffset, dst.ptr, dstStride, dstOffset, width], rows, Math.max(1, Math.ceil(COPY_GRAIN_FLOATS / Math.max(1, width))));
+}
+
 /** Joins tensors along `axis` (their other dimensions equal). */
 export function concat(parts: readonly Tensor[], axis: number): Tensor {
   const rank = parts[0].rank;
   const ax = axis < 0 ? axis + rank : axis;
   const outer = sizeOf(parts[0].shape.slice(0, ax));
   const chunks = parts.map((p) => sizeOf(p.shape.slice(ax)));
+  const offsets = chunks.map((_, k) => chunks.slice(0, k).reduce((a, b) => a + b, 0));
+  const total = chunks.reduce((a, b) => a + b, 0);
   const shape = [...parts[0].shape];
   shape[ax] = parts.reduce((s, p) => s + p.shape[ax], 0);
   const out = empty(shape);
-  const total = chunks.reduce((a, b) => a + b, 0);
-  const o = out.data;
-  parts.forEach((p, k) => {
-    const src = p.data;
-    const offset = chunks.slice(0, k).reduce((a, b) => a + b, 0);
-    for (let i = 0; i < outer; i++) o.set(src.subarray(i * chunks[k], (i + 1) * chunks[k]), i * total + offset);
-  });
-  return record(out, parts, (g) => {
-    return parts.map((p, k) => {
-      const d = empty(p.shape);
-      const [gd, dd] = [g.data, d.data]; // views after the allocation (growth detaches a non-shared memory)
-      const offset = chunks.slice(0, k).reduce((a, b) => a + b, 0);
-      for (let i = 0; i < outer; i++) dd.set(gd.subarray(i * total + offset, i * total + offset + chunks[k]), i * chunks[k]);
-      return d;
-    });
-  });
+  parts.forEach((p, k) => copyRows(p, chunks[k], 0, out, total, offsets[k], chunks[k], outer));
+  return record(out, parts, (g) => parts.map((p, k) => {
+    const d = empty(p.shape);
+    copyRows(g, total, offsets[k], d, chunks[k], 0, chunks[k], outer);
+    return d;
+  }));
 }
 
 /** Splits into `count` equal parts along `axis` (no gradient: used by samplers). */
@@ -130,8 +130,7 @@ export function split(x: Tensor, count: number, axis: number): Tensor[] {
   shape[ax] /= count;
   return Array.from({ length: count }, (_, k) => {
     const part = empty(shape);
-    const [src, d] = [x.data, part.data]; // views after the allocation (growth detaches a non-shared memory)
-    for (let i = 0; i < outer; i++) d.set(src.subarray(i * total + k * chunk, i * total + (k + 1) * chunk), i * chunk);
+    copyRows(x, total, k * chunk, part, chunk, 0, chunk, outer);
     return part;
   });
 }
