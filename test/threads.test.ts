@@ -1,6 +1,7 @@
 // Results do not depend on the number of threads: the same training run with ENGRAM_THREADS=1 and =2 gives
 // bit-identical weights, for the GPT (products, attention, LayerNorm, dropout) and the UNet (convolutions,
-// pooling). The sizes are chosen so that every kernel family actually splits its work between the threads.
+// pooling). The sizes are chosen so that the products, attention, LayerNorm, GELU and the convolutions split
+// their work between the threads (element-wise kernels below 64k elements run on one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

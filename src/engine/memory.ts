@@ -22,9 +22,8 @@ export class EngineMemory {
   private buffer: ArrayBuffer | SharedArrayBuffer;
   private f32: Float32Array;
   private i32: Int32Array;
-  /** Bytes handed out and not yet freed, and the most there ever were. */
-  inUse = 0;
-  peak = 0;
+  /** Bytes handed out and not yet freed (for the out-of-memory message). */
+  private inUse = 0;
 
   constructor(shared: boolean, reservedBytes: number) {
     this.memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared });
@@ -39,7 +38,6 @@ export class EngineMemory {
     const size = sizeClass(Math.max(1, bytes));
     const reuse = this.free.get(size)?.pop();
     this.inUse += size;
-    this.peak = Math.max(this.peak, this.inUse);
     if (reuse !== undefined) return reuse;
     const at = this.top;
     if (at + size > MAX_PAGES * PAGE) {

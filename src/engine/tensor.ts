@@ -71,10 +71,6 @@ export class Tensor {
     return this.shape.length;
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
   /** The same values with another shape, sharing storage. -1 stands for the one dimension left to infer. */
   reshape(shape: readonly number[]): Tensor {
     const resolved = resolveShape(shape, this.size);
@@ -90,7 +86,6 @@ export class Tensor {
     this.storage.refs -= 1;
     if (this.storage.refs === 0) getEngine().memory.release(this.storage.ptr, this.storage.bytes);
   }
-
 }
 
 /** A tensor that outlives scopes (a parameter or optimizer state) and can be overwritten in place. */
@@ -98,7 +93,7 @@ export class Variable extends Tensor {
   /** Tensors computed from this one's values (weights packed for sampling), freed with it or when it changes. */
   private readonly derived = new Map<string, Tensor>();
 
-  constructor(shape: readonly number[], readonly trainable: boolean, readonly name = '') {
+  constructor(shape: readonly number[], readonly trainable: boolean) {
     super(shape, allocStorage(shape.reduce((a, b) => a * b, 1) * 4));
     // Variables are never collected by a scope.
     const scope = scopes.at(-1);
@@ -180,8 +175,8 @@ export function intTensor(values: ArrayLike<number>, shape: readonly number[] = 
   return t;
 }
 
-export function variable(values: Float32Array, shape: readonly number[], trainable = true, name = ''): Variable {
-  const v = new Variable(shape, trainable, name);
+export function variable(values: Float32Array, shape: readonly number[], trainable = true): Variable {
+  const v = new Variable(shape, trainable);
   v.assign(values);
   return v;
 }

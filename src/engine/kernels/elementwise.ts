@@ -3,7 +3,7 @@
 // element depends on its own inputs only, so any split of [lo, hi) between threads gives the same bits.
 import { expf4, logf4, sum4 } from './simd';
 
-export const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Second = 5 }
+export const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, Second = 4 }
 
 // @ts-ignore: decorator
 @inline function binary4(op: i32, x: v128, y: v128): v128 {
@@ -12,7 +12,6 @@ export const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Second =
     case Binary.Sub: return f32x4.sub(x, y);
     case Binary.Mul: return f32x4.mul(x, y);
     case Binary.Div: return f32x4.div(x, y);
-    case Binary.Max: return f32x4.max(x, y);
     default: return y; // Second: broadcasts b into the shape of a
 
   }

@@ -4,7 +4,7 @@
 // transposed without a transpose copy. B is packed into 8-column panels of up to KC rows (contiguous, so the
 // inner loop streams it); A is read in blocks of 4 rows, straight from memory for narrow products, else
 // packed. A product of a few rows (sampling) reads B in place instead of packing it. The 4 x 8 micro-kernel keeps 8 f32x4 accumulators in registers: V8 gives wasm 16 SIMD
-// registers, and a 6-row kernel spills (measured). Each C element is summed in a fixed k order whatever
+// registers, and a 6-row kernel spills (the trial reported in issue 8). Each C element is summed in a fixed k order whatever
 // [lo, hi) is, so results do not depend on how rows are split between threads.
 
 import { threadScratch } from './thread';

@@ -1,5 +1,6 @@
-// AssemblyScript. Vector maths the kernels share: exp on four lanes at once. AssemblyScript's Mathf.exp is
-// scalar and ~10x slower, which made softmax and GELU the slowest part of a step in a trial.
+// AssemblyScript. Vector maths the kernels share: exp and log on four lanes at once. AssemblyScript's Mathf
+// functions work one lane at a time (a trial reported in issue 8 found exp/tanh-based softmax and GELU
+// 3.6-5x slower than PyTorch's that way), and its log reads a table from static memory.
 
 // @ts-ignore: decorator
 @inline export function expf4(x: v128): v128 {

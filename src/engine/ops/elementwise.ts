@@ -7,7 +7,7 @@ import { Tensor, empty } from '../tensor.js';
 import { run, sizeOf, ELEMENT_GRAIN } from './run.js';
 
 // Codes shared with src/engine/kernels/elementwise.ts.
-const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Second = 5 }
+const enum Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, Second = 4 }
 const enum Unary { ScaleShift = 0, Relu = 1, Exp = 2, Abs = 3, Sqrt = 4, Square = 5, Clip = 6, Gelu = 7, Sigmoid = 8, Log = 9, Tanh = 10 }
 
 interface Plan {
@@ -99,7 +99,7 @@ function generalBinary(op: Binary, a: Tensor, b: Tensor): Tensor {
       ib += index[d] * sb[d];
     }
     const u = x[ia], v = y[ib];
-    o[e] = op === Binary.Add ? u + v : op === Binary.Sub ? u - v : op === Binary.Mul ? u * v : op === Binary.Div ? u / v : op === Binary.Max ? Math.max(u, v) : v;
+    o[e] = op === Binary.Add ? u + v : op === Binary.Sub ? u - v : op === Binary.Mul ? u * v : op === Binary.Div ? u / v : v;
     for (let d = index.length - 1; d >= 0 && ++index[d] === outShape[d]; d--) index[d] = 0;
   }
   return out;
@@ -161,11 +161,6 @@ export function div(a: Tensor, b: Operand): Tensor {
     // d(a / b)/db = -a / b^2 = -out / b
     b.requiresGrad ? reduced(neg(binaryForward(Binary.Div, binaryForward(Binary.Mul, g, out), b)), b.shape) : undefined,
   ]);
-}
-
-/** Element-wise maximum (no gradient: used in the audit only). */
-export function maximum(a: Tensor, b: Tensor): Tensor {
-  return binaryForward(Binary.Max, a, b);
 }
 
 /** `small` repeated to `shape`. */
