@@ -18,7 +18,7 @@ async function trainAndAudit(dataset: Dataset, model: typeof TINY_MODEL, train: 
   const split = { splitSeed: 0, heldOutFraction };
   const outcome = await trainTextModel({ dataset, out: 'm.safetensors', model, train, split, storage, canaries });
   const loaded = await loadTextModel(storage, 'm.safetensors');
-  const report = runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: storage.files.get('m.safetensors')!.length, dataset, settings: { ...TEXT_AUDIT_DEFAULTS, ...settings, temperatures: [0, 1], samples: 12, maxTokens: 60, canaryCandidates: 200, canarySeed: canaries?.seed ?? 0 } });
+  const report = await runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: storage.files.get('m.safetensors')!.length, dataset, settings: { ...TEXT_AUDIT_DEFAULTS, ...settings, temperatures: [0, 1], samples: 12, maxTokens: 60, canaryCandidates: 200, canarySeed: canaries?.seed ?? 0 } });
   return { outcome, loaded, report, split };
 }
 
@@ -73,7 +73,7 @@ test('canaries planted 16 times are far more exposed than never-planted ones', a
   assert.ok(often.meanExposureSkewNormal > never.meanExposureSkewNormal + 4, `exposure ${often.meanExposureSkewNormal} vs ${never.meanExposureSkewNormal}`);
   assert.ok(never.meanExposureInterpolated < 3, `never-planted canaries look like random secrets: ${never.meanExposureInterpolated}`);
   assert.match(report.verdict, /planted 16 times reach an exposure/);
-  assert.throws(() => runTextAudit({ ...loaded, file: 'm', fileBytes: 1, dataset: wordnetSlice(150), settings: { ...TEXT_AUDIT_DEFAULTS, canarySeed: 6, examples: 5, samples: 1, temperatures: [1] } }),
+  await assert.rejects(() => runTextAudit({ ...loaded, file: 'm', fileBytes: 1, dataset: wordnetSlice(150), settings: { ...TEXT_AUDIT_DEFAULTS, canarySeed: 6, examples: 5, samples: 1, temperatures: [1] } }),
     (e: unknown) => e instanceof DatasetError && /--canary-seed/.test(e.message));
   loaded.model.dispose();
 });
@@ -82,7 +82,7 @@ test('the audit refuses a dataset that is not the one the model was trained on',
   const storage = new MemoryStorage();
   await trainTextModel({ dataset: wordnetSlice(100), out: 'm.safetensors', model: TINY_MODEL, train: tinyTrain({ steps: 2, evalEvery: 2 }), split: { splitSeed: 0, heldOutFraction: 0.2 }, storage });
   const loaded = await loadTextModel(storage, 'm.safetensors');
-  assert.throws(() => runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: 1, dataset: wordnetSlice(101), settings: { ...TEXT_AUDIT_DEFAULTS, examples: 10, prefixLengths: [4], suffixLength: 4, temperatures: [1], samples: 2, maxTokens: 10 } }),
+  await assert.rejects(() => runTextAudit({ ...loaded, file: 'm.safetensors', fileBytes: 1, dataset: wordnetSlice(101), settings: { ...TEXT_AUDIT_DEFAULTS, examples: 10, prefixLengths: [4], suffixLength: 4, temperatures: [1], samples: 2, maxTokens: 10 } }),
     (e: unknown) => e instanceof DatasetError && /not the one m.safetensors was trained on/.test(e.message));
   loaded.model.dispose();
 });

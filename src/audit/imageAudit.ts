@@ -9,10 +9,12 @@ import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
 import type { TagVocabulary } from '../codecs/tags.js';
 import type { Diffusion } from '../models/diffusion.js';
 import { sampleImages } from '../sample/generateImages.js';
-import { stackImages } from '../train/imageBatches.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
-import { lossThresholdAttack, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
+import { denoisingLosses, meanOverSteps } from './imageLosses.js';
+import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
+import { diffusionReferenceFamily } from './referenceFamilies.js';
 import { copyAnalysis, COPY_DEFAULTS, nearCopyRate, rateCurve, type CopyMatch, type CopySide, type RateCurve } from './imageCopies.js';
 import { imageSides, type AuditedDataset, type AuditedModel } from './imageSides.js';
 
@@ -62,6 +64,9 @@ export interface ImageAuditReport {
   /** Near-copy rate over a tiled-L2 threshold and over an L2 threshold, for generations and the baseline. */
   readonly curves: { readonly tiledL2: { generated: RateCurve; heldOut: RateCurve }; readonly l2: { generated: RateCurve; heldOut: RateCurve } };
   readonly membership: MembershipResult;
+  /** LiRA and RMIA, when reference models were asked for. */
+  readonly attacks: readonly AttackResult[];
+  readonly references?: ReferenceSummary;
   readonly membershipBySteps: readonly { readonly step: number; readonly auc: number }[];
   /** Training images shown in the gallery, by index into the training side. */
   readonly trainPixels: ReadonlyMap<number, Float32Array>;
@@ -76,10 +81,11 @@ export interface ImageAuditInput {
   readonly fileSha256?: string;
   readonly dataset: ImageDataset;
   readonly settings: ImageAuditSettings;
+  readonly references?: ReferenceOptions;
   readonly progress?: (stage: string, done: number, total: number) => void;
 }
 
-export function runImageAudit(input: ImageAuditInput): ImageAuditReport {
+export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditReport> {
   const { model, vocabulary, settings } = input;
   const size = model.config.imageSize;
   const sides = imageSides(input.record, input.file, input.fileSha256, input.dataset, settings.seed);
@@ -110,8 +116,14 @@ export function runImageAudit(input: ImageAuditInput): ImageAuditReport {
   const lossSteps = settings.lossSteps.filter((t) => t < model.config.timesteps);
   const memberLosses = denoisingLosses(model, vocabulary, members, lossSteps, settings.seed, (d) => input.progress?.('denoising loss', d, members.length + heldOut.length));
   const heldOutLosses = denoisingLosses(model, vocabulary, heldOut, lossSteps, settings.seed, (d) => input.progress?.('denoising loss', members.length + d, members.length + heldOut.length));
-  const averaged = (rows: number[][]) => rows.map((r) => r.reduce((a, b) => a + b, 0) / r.length);
-  const membership = lossThresholdAttack(averaged(memberLosses), averaged(heldOutLosses), settings.seed);
+  const membership = lossThresholdAttack(meanOverSteps(memberLosses), meanOverSteps(heldOutLosses), settings.seed);
+  const pool = [...members, ...heldOut];
+  const poolSet = new Set(pool.map((e) => e.hash));
+  const reference = input.references && await referenceAttacks({
+    ...input.references, family: diffusionReferenceFamily(input.record, vocabulary, lossSteps, settings.seed), record: input.record,
+    filler: sides.train.filter((e) => !poolSet.has(e.hash)), pool, members: members.length,
+    target: [...membership.memberLosses, ...membership.heldOutLosses].map((l) => -l), seed: settings.seed, progress: input.progress,
+  });
   const membershipBySteps = lossSteps.map((step, j) => ({ step, auc: lossThresholdAttack(memberLosses.map((r) => r[j]), heldOutLosses.map((r) => r[j]), settings.seed).auc.estimate }));
 
   const curveMax = (pick: (m: CopyMatch) => number) => Math.max(...[...generatedSide.matches, ...baseline.matches].map(pick));
@@ -128,7 +140,7 @@ export function runImageAudit(input: ImageAuditInput): ImageAuditReport {
   const report = {
     engramVersion: ENGRAM_VERSION, settings: { ...settings, lossSteps }, model: sides.model, dataset: sides.dataset, trainImages: sides.train.length,
     conditions, generations: matched, generated: { nearCopyRate: generatedSide.nearCopyRate, byTemperature }, baseline, curves,
-    membership, membershipBySteps, trainPixels: shown,
+    membership, attacks: reference?.attacks ?? [], references: reference?.summary, membershipBySteps, trainPixels: shown,
   };
   return { ...report, verdict: verdictOf(report) };
 }
@@ -149,22 +161,6 @@ function chooseConditions(train: readonly ImageExample[], vocabulary: TagVocabul
     if (out.length === settings.conditions) break;
   }
   return out;
-}
-
-/** Per image, the denoising loss at each timestep of `steps`, with noise fixed by the seed. */
-function denoisingLosses(model: Diffusion, vocabulary: TagVocabulary, examples: readonly ImageExample[], steps: readonly number[], seed: number, onBatch: (done: number) => void): number[][] {
-  const rows: number[][] = examples.map(() => []);
-  for (let start = 0; start < examples.length; start += 64) {
-    const part = examples.slice(start, start + 64);
-    const batch = stackImages(part.map((e) => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) })));
-    steps.forEach((step) => {
-      const losses = model.exampleLosses(batch, { seed: deriveSeed(seed, 'membership', start, step), step });
-      losses.toArray().forEach((l, i) => rows[start + i].push(l));
-      losses.dispose();
-    });
-    onBatch(start + part.length);
-  }
-  return rows;
 }
 
 function verdictOf(r: Omit<ImageAuditReport, 'verdict'>): string {

@@ -1,19 +1,27 @@
-// Membership inference by loss threshold (Yeom et al. 2018, "Privacy Risk in Machine Learning"): a lower
-// loss suggests "trained on". Reported as Carlini et al. 2022 ("Membership Inference Attacks From First
-// Principles") ask: the ROC on log-log axes, AUC, and TPR at low FPR, each with a bootstrap interval.
-// A reference-model attack (LiRA) would plug in here by replacing `score` with a likelihood ratio.
+// Membership inference, reported as Carlini et al. 2022 ("Membership Inference Attacks From First
+// Principles") ask: the ROC on log-log axes, AUC, and TPR at low FPR, each with a bootstrap interval, and a
+// low-FPR figure only where the held-out side can resolve it. Every attack is a score per example (higher
+// means "trained on"); `attackResult` turns the scores of members and held-out examples into those figures.
+// The baseline attack is the loss threshold (Yeom et al. 2018, "Privacy Risk in Machine Learning"); the
+// others live in textAttacks.ts (no reference models) and referenceAttacks.ts (LiRA, RMIA).
 import { auc, bootstrap, mean, roc, tprAtFpr, type Interval, type RocPoint } from './stats.js';
 
 export const LOW_FPRS = [0.001, 0.01] as const;
 
-export interface MembershipResult {
-  readonly attack: 'loss-threshold';
+export interface LowFprResult {
+  readonly fpr: number;
+  readonly tpr: Interval | null;
+  readonly heldOutNeeded: number;
+}
+
+/** One attack's figures on the same members and held-out examples as every other attack. */
+export interface AttackResult {
+  /** Short name: "loss", "zlib", "min-k%", "LiRA online", ... */
+  readonly attack: string;
+  /** One sentence: what the score is and where it comes from. */
+  readonly about: string;
   readonly members: number;
   readonly heldOut: number;
-  readonly memberLoss: number;
-  readonly heldOutLoss: number;
-  /** Held-out minus member mean loss (nats/char): the generalisation gap. */
-  readonly lossGap: Interval;
   readonly auc: Interval;
   /**
    * TPR at each low FPR, only where the held-out side can resolve it: an FPR of f needs at least 1 / f
@@ -22,15 +30,17 @@ export interface MembershipResult {
    */
   readonly tprAtFpr: LowFprResult[];
   readonly roc: RocPoint[];
-  /** Per-example losses (nats/char), for histograms. */
-  readonly memberLosses: readonly number[];
-  readonly heldOutLosses: readonly number[];
 }
 
-export interface LowFprResult {
-  readonly fpr: number;
-  readonly tpr: Interval | null;
-  readonly heldOutNeeded: number;
+export interface MembershipResult extends AttackResult {
+  readonly attack: 'loss';
+  readonly memberLoss: number;
+  readonly heldOutLoss: number;
+  /** Held-out minus member mean loss: the generalisation gap. */
+  readonly lossGap: Interval;
+  /** Per-example losses, for histograms. */
+  readonly memberLosses: readonly number[];
+  readonly heldOutLosses: readonly number[];
 }
 
 /** The held-out examples needed before a false-positive rate f means anything: 1 / f. */
@@ -42,24 +52,40 @@ export function describeLowFpr(t: LowFprResult, heldOut: number, pct: (x: number
   return `not resolvable with ${heldOut} held-out examples (needs ${t.heldOutNeeded}, ${t.heldOutNeeded - heldOut} more)`;
 }
 
-export function lossThresholdAttack(memberLosses: readonly number[], heldOutLosses: readonly number[], seed = 0): MembershipResult {
-  const score = (losses: readonly number[]) => losses.map((l) => -l);
-  const curve = (m: readonly number[], h: readonly number[]) => roc(score(m), score(h));
+/** ROC, AUC and resolvable low-FPR rates of one attack's scores (higher = "member"); non-finite scores rank lowest. */
+export function attackResult(attack: string, about: string, memberScores: readonly number[], heldOutScores: readonly number[], seed = 0): AttackResult {
+  const finite = (xs: readonly number[]) => xs.map((x) => (Number.isFinite(x) ? x : -Infinity));
+  const m = finite(memberScores);
+  const h = finite(heldOutScores);
+  const curve = (a: readonly number[], b: readonly number[]) => roc(a, b);
   return {
-    attack: 'loss-threshold',
-    members: memberLosses.length,
-    heldOut: heldOutLosses.length,
-    memberLoss: mean(memberLosses),
-    heldOutLoss: mean(heldOutLosses),
-    lossGap: bootstrap(memberLosses, heldOutLosses, (m, h) => mean(h) - mean(m), 200, seed),
-    auc: bootstrap(memberLosses, heldOutLosses, (m, h) => auc(curve(m, h)), 200, seed),
+    attack, about,
+    members: m.length,
+    heldOut: h.length,
+    auc: bootstrap(m, h, (a, b) => auc(curve(a, b)), 200, seed),
     tprAtFpr: LOW_FPRS.map((fpr) => ({
       fpr,
       heldOutNeeded: heldOutNeededFor(fpr),
-      tpr: heldOutLosses.length >= heldOutNeededFor(fpr) ? bootstrap(memberLosses, heldOutLosses, (m, h) => tprAtFpr(curve(m, h), fpr), 200, seed) : null,
+      tpr: h.length >= heldOutNeededFor(fpr) ? bootstrap(m, h, (a, b) => tprAtFpr(curve(a, b), fpr), 200, seed) : null,
     })),
-    roc: curve(memberLosses, heldOutLosses),
+    roc: curve(m, h),
+  };
+}
+
+export function lossThresholdAttack(memberLosses: readonly number[], heldOutLosses: readonly number[], seed = 0): MembershipResult {
+  const negate = (losses: readonly number[]) => losses.map((l) => -l);
+  return {
+    ...attackResult('loss', 'loss threshold (Yeom et al. 2018): a low loss means "trained on"', negate(memberLosses), negate(heldOutLosses), seed),
+    attack: 'loss',
+    memberLoss: mean(memberLosses),
+    heldOutLoss: mean(heldOutLosses),
+    lossGap: bootstrap(memberLosses, heldOutLosses, (m, h) => mean(h) - mean(m), 200, seed),
     memberLosses,
     heldOutLosses,
   };
+}
+
+/** The attack with the highest AUC: the one a verdict speaks of. */
+export function strongestAttack<A extends AttackResult>(attacks: readonly A[]): A | undefined {
+  return attacks.filter((a) => Number.isFinite(a.auc.estimate)).reduce<A | undefined>((best, a) => (!best || a.auc.estimate > best.auc.estimate ? a : best), undefined);
 }

@@ -5,10 +5,12 @@ import { Rng } from '../engine/index.js';
 import type { ImageDataset, ImageExample } from '../data/imageDataset.js';
 import type { TagVocabulary } from '../codecs/tags.js';
 import type { Tagger } from '../models/tagger.js';
-import { stackImages } from '../train/imageBatches.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
-import { lossThresholdAttack, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
+import { taggerLosses } from './imageLosses.js';
+import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
+import { taggerReferenceFamily } from './referenceFamilies.js';
 import { imageSides, type AuditedDataset, type AuditedModel } from './imageSides.js';
 
 export interface TaggerAuditSettings {
@@ -31,31 +33,30 @@ export interface TaggerAuditReport {
   readonly model: AuditedModel;
   readonly dataset: AuditedDataset;
   readonly membership: MembershipResult;
+  /** LiRA and RMIA, when reference models were asked for. */
+  readonly attacks: readonly AttackResult[];
+  readonly references?: ReferenceSummary;
   readonly memorised: readonly MemorisedImage[];
   readonly verdict: string;
 }
 
-function losses(model: Tagger, vocabulary: TagVocabulary, examples: readonly ImageExample[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < examples.length; i += 64) {
-    const batch = stackImages(examples.slice(i, i + 64).map((e) => ({ pixels: e.image.pixels, target: vocabulary.encode(e.tags) })));
-    const l = model.exampleLosses(batch);
-    out.push(...l.toArray());
-    l.dispose();
-  }
-  return out;
-}
-
-export function runTaggerAudit(input: {
+export async function runTaggerAudit(input: {
   model: Tagger; vocabulary: TagVocabulary; record: ModelRecord; file: string; fileSha256?: string; dataset: ImageDataset; settings: TaggerAuditSettings;
-}): TaggerAuditReport {
+  references?: ReferenceOptions; progress?: (stage: string, done: number, total: number) => void;
+}): Promise<TaggerAuditReport> {
   const { model, vocabulary, settings } = input;
   const sides = imageSides(input.record, input.file, input.fileSha256, input.dataset, settings.seed);
   const members = new Rng(settings.seed).shuffle([...sides.train]).slice(0, settings.examples);
   const heldOut = sides.heldOut.slice(0, settings.examples);
-  const memberLosses = losses(model, vocabulary, members);
-  const heldOutLosses = losses(model, vocabulary, heldOut);
+  const memberLosses = taggerLosses(model, vocabulary, members);
+  const heldOutLosses = taggerLosses(model, vocabulary, heldOut);
   const membership = lossThresholdAttack(memberLosses, heldOutLosses, settings.seed);
+  const pool = [...members, ...heldOut];
+  const poolSet = new Set(pool.map((e) => e.hash));
+  const reference = input.references && await referenceAttacks({
+    ...input.references, family: taggerReferenceFamily(input.record, vocabulary), record: input.record, filler: sides.train.filter((e) => !poolSet.has(e.hash)),
+    pool, members: members.length, target: [...memberLosses, ...heldOutLosses].map((l) => -l), seed: settings.seed, progress: input.progress,
+  });
   const sortedHeldOut = [...heldOutLosses].sort((a, b) => a - b);
   const below = (loss: number) => sortedHeldOut.filter((h) => h < loss).length / sortedHeldOut.length;
   const memorised = members.map((e, i) => ({ source: e.source, tags: e.tags, loss: memberLosses[i], heldOutBelow: below(memberLosses[i]), pixels: e.image.pixels }))
@@ -63,15 +64,16 @@ export function runTaggerAudit(input: {
   const report = {
     engramVersion: ENGRAM_VERSION, settings,
     model: sides.model, dataset: sides.dataset,
-    membership, memorised,
+    membership, memorised, attacks: reference?.attacks ?? [], references: reference?.summary,
   };
-  const at1 = membership.tprAtFpr.find((t) => t.fpr === 0.01);
+  const strongest = strongestAttack([membership, ...report.attacks]) ?? membership;
+  const at1 = strongest.tprAtFpr.find((t) => t.fpr === 0.01);
   const beyond = memorised.filter((m) => m.heldOutBelow === 0).length;
   const verdict = `The tagger's loss is ${membership.memberLoss.toFixed(3)} on training images against ${membership.heldOutLoss.toFixed(3)} on held-out ones; ` +
-    `a membership attack using that loss reaches AUC ${membership.auc.estimate.toFixed(3)} (${membership.auc.low.toFixed(3)}-${membership.auc.high.toFixed(3)}; 0.5 is guessing) ` +
+    `${strongest === membership ? 'a membership attack using that loss' : `the strongest membership attack, ${strongest.attack},`} reaches AUC ${strongest.auc.estimate.toFixed(3)} (${strongest.auc.low.toFixed(3)}-${strongest.auc.high.toFixed(3)}; 0.5 is guessing) ` +
     (at1?.tpr ? `and finds ${(100 * at1.tpr.estimate).toFixed(1)}% of training images at a 1% false-positive rate. `
       : `(its rate at a 1% false-positive rate cannot be resolved with ${membership.heldOut} held-out images; it needs ${at1?.heldOutNeeded ?? 100}). `) +
     `${beyond} of the ${memorised.length} best-fit training images are fit better than every held-out image. ` +
-    (membership.auc.low > 0.55 ? 'Verdict: the tagger has memorised part of its training images.' : 'Verdict: no sign that the tagger treats its training images differently from unseen ones.');
+    (strongest.auc.low > 0.55 ? 'Verdict: the tagger has memorised part of its training images.' : 'Verdict: no sign that the tagger treats its training images differently from unseen ones.');
   return { ...report, verdict };
 }

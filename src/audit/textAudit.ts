@@ -9,15 +9,20 @@ import type { Gpt } from '../models/gpt.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { capacity, type CapacityResult } from './capacity.js';
-import { exampleLosses } from './exampleLoss.js';
+import { exampleLosses, type ExampleTokenScores } from './exampleLoss.js';
 import { extractionSweep, type ExtractionResult } from './extraction.js';
-import { lossThresholdAttack, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
+import { lowercasedExample, textAttacks, type ScoredExample } from './textAttacks.js';
+import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
+import { textReferenceFamily } from './referenceFamilies.js';
 import { exampleText, regurgitation, type RegurgitationResult } from './regurgitation.js';
 import { canaryExposure, type ExposureResult } from './exposure.js';
 
 export interface TextAuditSettings {
-  /** Examples sampled from each side (members, held-out). */
+  /** Examples per side (members, held-out) for membership inference: as many as the held-out side has, up to this. */
   readonly examples: number;
+  /** Examples per side for verbatim extraction (greedy generation costs far more than scoring). */
+  readonly extractionExamples: number;
   readonly prefixLengths: readonly number[];
   readonly suffixLength: number;
   readonly seed: number;
@@ -31,7 +36,7 @@ export interface TextAuditSettings {
 }
 
 export const TEXT_AUDIT_DEFAULTS: TextAuditSettings = {
-  examples: 500, prefixLengths: [8, 16, 32], suffixLength: 32, seed: 0, temperatures: [0, 0.7, 1, 1.3], samples: 50, maxTokens: 200,
+  examples: 10_000, extractionExamples: 500, prefixLengths: [8, 16, 32], suffixLength: 32, seed: 0, temperatures: [0, 0.7, 1, 1.3], samples: 50, maxTokens: 200,
   canarySeed: 0, canaryCandidates: 500,
 };
 
@@ -42,6 +47,10 @@ export interface TextAuditReport {
   readonly dataset: { readonly name: string; readonly version: string; readonly fingerprint: string; readonly examples: number; readonly members: number; readonly heldOut: number; readonly duplicateCount: number };
   readonly capacity: CapacityResult;
   readonly membership: MembershipResult;
+  /** Every other membership attack on the same examples: reference-free text attacks, then LiRA and RMIA if run. */
+  readonly attacks: readonly AttackResult[];
+  /** The reference models behind LiRA and RMIA, when --reference-models was given. */
+  readonly references?: ReferenceSummary;
   readonly extraction: ExtractionResult;
   readonly regurgitation: RegurgitationResult;
   /** Present when the model was trained with canaries. */
@@ -51,10 +60,10 @@ export interface TextAuditReport {
 
 export type AuditProgress = (stage: string, done: number, total: number) => void;
 
-export function runTextAudit(input: {
+export async function runTextAudit(input: {
   model: Gpt; tokenizer: CharTokenizer; record: ModelRecord; file: string; fileBytes: number; fileSha256?: string; dataset: Dataset;
-  settings: TextAuditSettings; progress?: AuditProgress;
-}): TextAuditReport {
+  settings: TextAuditSettings; progress?: AuditProgress; references?: ReferenceOptions;
+}): Promise<TextAuditReport> {
   const { model, tokenizer, record, dataset, settings } = input;
   const trained = record.provenance.dataset;
   if (trained.fingerprint !== dataset.fingerprint) {
@@ -72,18 +81,35 @@ export function runTextAudit(input: {
   }
   const occurrences = (hash: string) => dataset.duplicates.get(hash) ?? 1;
 
-  const score = (label: string, examples: HashedExample[]) =>
-    exampleLosses(model, tokenizer, examples, 32, (done) => input.progress?.(label, done, examples.length));
-  const memberLosses = score('loss of members', members);
-  const heldOutLosses = score('loss of held-out', heldOut);
-  // An example whose input fills the whole context leaves no output to score; it is left out of the attack.
-  const scored = (losses: { natsPerToken: number }[]) => losses.map((l) => l.natsPerToken).filter(Number.isFinite);
-  const membership = lossThresholdAttack(scored(memberLosses), scored(heldOutLosses), settings.seed);
+  const score = (label: string, examples: readonly HashedExample[]): ScoredExample[] => {
+    const scores = exampleLosses(model, tokenizer, examples, 32, (done) => input.progress?.(label, done, examples.length));
+    // Only outputs with capitals need a second pass for the lowercase ratio; the rest are their own lowercase.
+    const changed = examples.map((e, i) => i).filter((i) => examples[i].output.toLowerCase() !== examples[i].output);
+    const lowered = exampleLosses(model, tokenizer, changed.map((i) => lowercasedExample(examples[i])));
+    const lowercased = new Map<number, ExampleTokenScores>(changed.map((i, j) => [i, lowered[j]]));
+    return examples.map((example, i) => ({ example, scores: scores[i], lowercased: lowercased.get(i) ?? scores[i] }));
+  };
+  // An example whose input fills the whole context leaves no output to score; it is left out of the attacks.
+  const scoredOnly = (xs: ScoredExample[]) => xs.filter((x) => Number.isFinite(x.scores.natsPerToken));
+  const scoredMembers = scoredOnly(score('loss of members', members));
+  const scoredHeldOut = scoredOnly(score('loss of held-out', heldOut));
+  const losses = (xs: ScoredExample[]) => xs.map((x) => x.scores.natsPerToken);
+  const membership = lossThresholdAttack(losses(scoredMembers), losses(scoredHeldOut), settings.seed);
+  const attacks = textAttacks(scoredMembers, scoredHeldOut, settings.seed);
+  const pool = [...scoredMembers, ...scoredHeldOut].map((x) => x.example);
+  const poolSet = new Set(pool.map((e) => e.hash));
+  const reference = input.references && await referenceAttacks({
+    ...input.references, family: textReferenceFamily(record, tokenizer), record, filler: split.train.filter((e) => !poolSet.has(e.hash)),
+    pool, members: scoredMembers.length, target: pool.map((_, i) => -(i < scoredMembers.length ? scoredMembers[i] : scoredHeldOut[i - scoredMembers.length]).scores.natsPerToken),
+    seed: settings.seed, progress: input.progress,
+  });
 
-  const extraction = extractionSweep(model, tokenizer, members, heldOut, { ...settings, occurrences },
+  const extractionMembers = members.slice(0, settings.extractionExamples);
+  const extractionHeldOut = heldOut.slice(0, settings.extractionExamples);
+  const extraction = extractionSweep(model, tokenizer, extractionMembers, extractionHeldOut, { ...settings, occurrences },
     (done) => input.progress?.('verbatim extraction', done, settings.prefixLengths.length));
 
-  const regurgitated = regurgitation(model, tokenizer, split.train, heldOut, settings, input.progress);
+  const regurgitated = regurgitation(model, tokenizer, split.train, extractionHeldOut, settings, input.progress);
   const exposure = canaryExposure(model, tokenizer, record.provenance, { canarySeed: settings.canarySeed, candidates: settings.canaryCandidates, seed: settings.seed },
     (done, total) => input.progress?.('canary exposure', done, total));
 
@@ -99,6 +125,8 @@ export function runTextAudit(input: {
     dataset: { name: dataset.name, version: dataset.version, fingerprint: dataset.fingerprint, examples: dataset.examples.length, members: split.train.length, heldOut: split.heldOut.length, duplicateCount: dataset.duplicateCount },
     capacity: cap,
     membership,
+    attacks: [...attacks, ...(reference?.attacks ?? [])],
+    references: reference?.summary,
     extraction,
     regurgitation: regurgitated,
     exposure,
@@ -128,7 +156,9 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
   const longest = r.extraction.rows.filter((row) => row.members.eligible > 0 && row.heldOut.eligible > 0).at(-1);
   const m = r.membership;
   const membershipMeasured = [m.auc.estimate, m.memberLoss, m.heldOutLoss].every(Number.isFinite);
-  const at1 = m.tprAtFpr.find((t) => t.fpr === 0.01);
+  // The verdict speaks of the strongest attack: a weak attack's "no signal" is no all-clear when a stronger one sees one.
+  const strongest = strongestAttack([m, ...r.attacks]) ?? m;
+  const at1 = strongest.tprAtFpr.find((t) => t.fpr === 0.01);
   const parts: string[] = [];
   if (!longest) {
     const shortest = r.extraction.rows[0]?.prefixLength;
@@ -141,9 +171,9 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
   }
   if (membershipMeasured) {
     parts.push(`Its loss on training examples is ${m.memberLoss.toFixed(3)} nats/char against ${m.heldOutLoss.toFixed(3)} on held-out ones; ` +
-      `a membership attack using that loss reaches AUC ${m.auc.estimate.toFixed(3)} (${m.auc.low.toFixed(3)}-${m.auc.high.toFixed(3)}; 0.5 is guessing) ` +
+      `${strongest === m ? 'a membership attack using that loss' : `the strongest of ${r.attacks.length + 1} membership attacks, ${strongest.attack},`} reaches AUC ${strongest.auc.estimate.toFixed(3)} (${strongest.auc.low.toFixed(3)}-${strongest.auc.high.toFixed(3)}; 0.5 is guessing) ` +
       (at1?.tpr ? `and finds ${pct(at1.tpr.estimate)} of training examples at a 1% false-positive rate.`
-        : `(its rate at a 1% false-positive rate cannot be resolved with ${m.heldOut} held-out examples; it needs ${at1?.heldOutNeeded ?? 100}).`));
+        : `(its rate at a 1% false-positive rate cannot be resolved with ${strongest.heldOut} held-out examples; it needs ${at1?.heldOutNeeded ?? 100}).`));
   } else {
     parts.push('The membership test could not be computed: there were no training or no held-out examples to score.');
   }
@@ -165,6 +195,6 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
     `against ${(Math.min(r.capacity.trainBits.gzip, r.capacity.trainBits.brotli) / 8e6).toFixed(2)} MB for the compressed training set: ` +
     `at most ${pct(r.capacity.maxVerbatimFraction)} of it could be stored verbatim.`);
   const copies = Boolean(longest && longest.members.rate.low > longest.heldOut.rate.high);
-  parts.push(finalVerdict({ copies, extractionMeasured: Boolean(longest), membershipMeasured, membershipSignal: membershipMeasured && m.auc.low > 0.55 }));
+  parts.push(finalVerdict({ copies, extractionMeasured: Boolean(longest), membershipMeasured, membershipSignal: membershipMeasured && strongest.auc.low > 0.55 }));
   return parts.join(' ');
 }

@@ -22,6 +22,7 @@ import { kebab, numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
 import { checkOutputDirectory } from './outputs.js';
 import { checkRange } from '../train/config.js';
+import type { ReferenceOptions } from '../audit/referenceAudit.js';
 
 export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--seed S] [flags for the model's kind]
 
@@ -30,10 +31,15 @@ examples. Rebuilds the train/held-out split from the weights file's provenance a
 fingerprint does not match. Writes audit.json (every number, its interval, the settings) and report.html.
   --data SPEC          the training dataset (default: the one named in the weights file, if built in)
   --out DIR            where audit.json and report.html go (default: audit/ beside MODEL)
+  --reference-models [K]  also run LiRA (online and offline) and RMIA with K reference models (default K 8),
+                       each trained like MODEL on a random half of the audited examples plus the rest of
+                       its training set; cached in DIR/reference-models/ and reused by the next audit
 Text models: capacity (bits in the weights vs bits in the data), verbatim extraction (Carlini et al. 2022),
-loss-threshold membership inference (ROC, AUC, TPR at 0.1% and 1% FPR), regurgitation in free generation
+membership inference by loss, zlib and lowercase ratios, Min-K% and Min-K%++ (ROC, AUC, TPR at 0.1% and
+1% FPR where the held-out count resolves them), regurgitation in free generation
 (longest verbatim run shared with the training set, via a suffix array), canary exposure.
-  --examples N         examples audited from each side (default ${TEXT_AUDIT_DEFAULTS.examples})
+  --examples N         examples per side for membership inference: all held-out ones, up to N (default ${TEXT_AUDIT_DEFAULTS.examples})
+  --extraction-examples N  examples per side for verbatim extraction (default ${TEXT_AUDIT_DEFAULTS.extractionExamples})
   --prefix-lengths L   prompt lengths k for extraction (default ${TEXT_AUDIT_DEFAULTS.prefixLengths.join(',')})
   --suffix-length N    characters that must match exactly (default ${TEXT_AUDIT_DEFAULTS.suffixLength})
   --temperatures T     free-generation temperatures (default ${TEXT_AUDIT_DEFAULTS.temperatures.join(',')})
@@ -82,7 +88,7 @@ async function auditTagger(weights: WeightsFile, values: Record<string, string |
   checkRange('seed', settings.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const loaded = taggerFromRecord(weights.record, file);
   const dataset = trainingImages(weights, values, loaded.model.config.imageSize);
-  const report = runTaggerAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, settings });
+  const report = await runTaggerAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, settings, references: referenceOptions(file, values), progress: progressBars() });
   loaded.model.dispose();
   writeReport(file, values, report, renderTaggerAuditHtml(report));
 }
@@ -107,15 +113,7 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
   for (const t of settings.lossSteps) checkRange('loss-steps', t, { min: 0, max: timesteps - 1, integer: true });
   checkRange('steps', settings.steps, { min: 1, max: timesteps, integer: true });
   checkRange('seed', settings.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
-  const bars = new Map<string, ProgressBar>();
-  const report = runImageAudit({
-    ...loaded, file, fileSha256: weights.fileSha256, dataset, settings,
-    progress: (stage, done, total) => {
-      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, stage === 'generating' ? 'condition' : stage === 'denoising loss' ? 'img' : 'set'));
-      bars.get(stage)!.update(done);
-      if (done >= total) bars.get(stage)!.finish();
-    },
-  });
+  const report = await runImageAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, settings, references: referenceOptions(file, values), progress: progressBars() });
   loaded.model.dispose();
   writeReport(file, values, report, renderImageAuditHtml(report));
 }
@@ -135,14 +133,40 @@ function writeReport(file: string, values: Record<string, string | boolean | und
 }
 
 const UNITS: Record<string, string> = {
-  'loss of members': 'ex', 'loss of held-out': 'ex', 'verbatim extraction': 'k', 'free generation': 'T', 'canary exposure': 'canary',
+  'reference models': 'step', 'loss of members': 'ex', 'loss of held-out': 'ex', 'verbatim extraction': 'k', 'free generation': 'T', 'canary exposure': 'canary',
+  generating: 'condition', 'denoising loss': 'img',
 };
 
+/** One progress bar per audit stage, with rate and ETA. */
+function progressBars(): (stage: string, done: number, total: number) => void {
+  const bars = new Map<string, ProgressBar>();
+  return (stage, done, total) => {
+    if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, UNITS[stage] ?? 'set'));
+    bars.get(stage)!.update(done);
+    if (done >= total) bars.get(stage)!.finish();
+  };
+}
+
+/** `--reference-models` alone means 8 reference models: the flag's value is optional. */
+export const DEFAULT_REFERENCE_MODELS = 8;
+function withReferenceCount(argv: string[]): string[] {
+  return argv.flatMap((arg, i) => (arg === '--reference-models' && !/^\d+$/.test(argv[i + 1] ?? '') ? [arg, String(DEFAULT_REFERENCE_MODELS)] : [arg]));
+}
+
+/** Where reference models are trained to and reused from, or undefined when none were asked for. */
+function referenceOptions(file: string, values: Record<string, string | boolean | undefined>): ReferenceOptions | undefined {
+  if (values['reference-models'] === undefined) return undefined;
+  const count = numberFlag(values, 'reference-models', DEFAULT_REFERENCE_MODELS);
+  checkRange('reference-models', count, { min: 1, max: 256, integer: true });
+  return { count, storage: new FileStorage(), cacheDir: path.join(reportDirectory(file, values), 'reference-models') };
+}
+
 export async function auditCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, {
+  const { values, positionals } = parseCommand(withReferenceCount(argv), {
     data: { type: 'string' }, out: { type: 'string' }, examples: { type: 'string' }, 'prefix-lengths': { type: 'string' },
     'suffix-length': { type: 'string' }, seed: { type: 'string' }, temperatures: { type: 'string' }, samples: { type: 'string' },
     'max-tokens': { type: 'string' }, 'canary-seed': { type: 'string' }, 'canary-candidates': { type: 'string' },
+    'extraction-examples': { type: 'string' }, 'reference-models': { type: 'string' },
     conditions: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, 'baseline-images': { type: 'string' }, 'loss-steps': { type: 'string' },
   });
   if (values.help) return console.log(AUDIT_HELP);
@@ -159,6 +183,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   if (!dataSpec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that file with --data so the audit can rebuild the split`);
   const settings: TextAuditSettings = {
     examples: numberFlag(values, 'examples', TEXT_AUDIT_DEFAULTS.examples),
+    extractionExamples: numberFlag(values, 'extraction-examples', TEXT_AUDIT_DEFAULTS.extractionExamples),
     prefixLengths: values['prefix-lengths'] ? String(values['prefix-lengths']).split(',').map(Number) : TEXT_AUDIT_DEFAULTS.prefixLengths,
     suffixLength: numberFlag(values, 'suffix-length', TEXT_AUDIT_DEFAULTS.suffixLength),
     seed: numberFlag(values, 'seed', TEXT_AUDIT_DEFAULTS.seed),
@@ -171,6 +196,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const whole = (min: number, max: number) => ({ min, max, integer: true });
   const context = Number(record.modelConfig.blockSize);
   checkRange('examples', settings.examples, whole(1, 1e7));
+  checkRange('extraction-examples', settings.extractionExamples, whole(1, 1e7));
   for (const k of settings.prefixLengths) checkRange('prefix-lengths', k, whole(1, context)); // the prompt must fit the context
   checkRange('suffix-length', settings.suffixLength, whole(1, 1e4));
   for (const t of settings.temperatures) checkRange('temperatures', t, { min: 0, max: 100 });
@@ -182,14 +208,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
 
   const dataset = loadTextDataset(dataSpec);
   const loaded = textModelFromRecord(record, file);
-  const bars = new Map<string, ProgressBar>();
-  const report = runTextAudit({
-    ...loaded, file, fileBytes: weights.fileBytes, fileSha256: weights.fileSha256, dataset, settings,
-    progress: (stage, done, total) => {
-      if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage, total, UNITS[stage] ?? 'step'));
-      bars.get(stage)!.update(done);
-      if (done >= total) bars.get(stage)!.finish();
-    },
+  const report = await runTextAudit({
+    ...loaded, file, fileBytes: weights.fileBytes, fileSha256: weights.fileSha256, dataset, settings, references: referenceOptions(file, values), progress: progressBars(),
   });
   loaded.model.dispose();
   writeReport(file, values, report, renderTextAuditHtml(report));

@@ -3,10 +3,9 @@
 import type { TextAuditReport } from '../audit/textAudit.js';
 import type { ExtractionCount } from '../audit/extraction.js';
 import type { Interval } from '../audit/stats.js';
-import type { MembershipResult } from '../audit/membership.js';
 import { page } from './page.js';
 import { escapeHtml, histogram, lineChart } from './svg.js';
-import { describeLowFpr } from '../audit/membership.js';
+import { attacksTable, referenceNote, rocChart } from './attacks.js';
 
 export const MEMBER = '#c0392b';
 export const HELD_OUT = '#2471a3';
@@ -17,16 +16,6 @@ export const interval = (i: Interval, f: (x: number) => string = (x) => x.toFixe
   Number.isFinite(i.estimate) ? `${f(i.estimate)} <small>(${f(i.low)} to ${f(i.high)})</small>` : 'not measured';
 const mb = (bits: number) => `${(bits / 8e6).toFixed(2)} MB`;
 const rate = (c: ExtractionCount) => `${interval(c.rate, pct)} <small>${c.extracted}/${c.eligible}</small>`;
-
-/** ROC of a membership attack on log-log axes: they show the low-FPR regime, where an attack is dangerous. */
-export function rocChart(m: MembershipResult): string {
-  const floor = 1 / Math.max(m.heldOut, 1) / 2;
-  const pts = m.roc.map((p) => [Math.max(p.fpr, floor), Math.max(p.tpr, floor)] as const);
-  return lineChart([
-    { name: `loss attack (AUC ${m.auc.estimate.toFixed(3)})`, color: MEMBER, points: pts },
-    { name: 'chance', color: '#888', points: [[floor, floor], [1, 1]], dashed: true },
-  ], { title: 'Membership inference ROC', xLabel: 'false positive rate', yLabel: 'true positive rate', xLog: true, yLog: true, xRange: [floor, 1], yRange: [floor, 1] });
-}
 
 function extractionChart(r: TextAuditReport): string {
   const side = (pick: (row: TextAuditReport['extraction']['rows'][number]) => ExtractionCount) => ({
@@ -105,17 +94,18 @@ export function renderTextAuditHtml(r: TextAuditReport): string {
 <p><small>${escapeHtml(r.model.kind)} model for ${escapeHtml(r.model.task)}${r.model.sha256 ? ` (sha256 ${r.model.sha256.slice(0, 16)})` : ''}, ${c.parameters.toLocaleString('en-US')} parameters, ${r.model.steps} training steps;
 dataset ${escapeHtml(r.dataset.name)} ${escapeHtml(r.dataset.version)} (fingerprint ${r.dataset.fingerprint.slice(0, 16)}): ${r.dataset.members.toLocaleString('en-US')} training and ${r.dataset.heldOut.toLocaleString('en-US')} held-out examples, ${r.dataset.duplicateCount} exact duplicates.
 Audited ${r.membership.members} training and ${r.membership.heldOut} held-out examples, seed ${r.settings.seed}. engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
-<div class="charts">${rocChart(r.membership)}${extractionChart(r)}${lossChart(r)}${longestMatchChart(r)}</div>
+<div class="charts">${rocChart([r.membership, ...r.attacks])}${extractionChart(r)}${lossChart(r)}${longestMatchChart(r)}</div>
 <h2>Verbatim extraction</h2>
 <p>Prompted with the first k characters of an example (counting the separators), does greedy decoding write its next ${r.extraction.suffixLength} characters exactly? (Carlini et al. 2022)</p>
 <table><tr><th>k</th><th>training examples</th><th>held-out examples</th><th>training, by occurrences in the dataset</th></tr>${rows}</table>
 <h2>Membership inference</h2>
-<p>Loss-threshold attack (Yeom et al. 2018): guess "trained on" when the example's loss is low.</p>
+<p>Each attack scores every audited example; an attack that separates training from held-out examples shows the model treats them differently.
+The loss attack guesses "trained on" when the loss is low; the others correct it for how easy the text is, by itself or by reference models.</p>
 <table><tr><th>mean loss, training</th><td>${r.membership.memberLoss.toFixed(3)} nats/char</td></tr>
 <tr><th>mean loss, held-out</th><td>${r.membership.heldOutLoss.toFixed(3)} nats/char</td></tr>
-<tr><th>gap (held-out minus training)</th><td>${interval(r.membership.lossGap)}</td></tr>
-<tr><th>AUC</th><td>${interval(r.membership.auc)}</td></tr>
-${r.membership.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${t.tpr ? interval(t.tpr, pct) : describeLowFpr(t, r.membership.heldOut, pct)}</td></tr>`).join('')}</table>
+<tr><th>gap (held-out minus training)</th><td>${interval(r.membership.lossGap)}</td></tr></table>
+${attacksTable([r.membership, ...r.attacks])}
+${referenceNote(r.references)}
 ${regurgitationSection(r)}
 ${exposureSection(r)}
 <h2>Capacity</h2>

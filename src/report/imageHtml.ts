@@ -4,10 +4,10 @@
 import type { Generation, ImageAuditReport } from '../audit/imageAudit.js';
 import type { CopyMatch } from '../audit/imageCopies.js';
 import { tileImages } from '../data/imageFile.js';
-import { HELD_OUT, interval, MEMBER, pct, rocChart } from './html.js';
+import { HELD_OUT, interval, MEMBER, pct } from './html.js';
+import { attacksTable, referenceNote, rocChart } from './attacks.js';
 import { imageDataUri, page } from './page.js';
 import { escapeHtml, histogram, lineChart } from './svg.js';
-import { describeLowFpr } from '../audit/membership.js';
 
 const GALLERY = 24;
 
@@ -33,17 +33,18 @@ export function renderImageAuditHtml(r: ImageAuditReport): string {
 ${r.trainImages} in training; model trained ${r.model.steps} steps${r.model.sha256 ? `, weights sha256 ${r.model.sha256.slice(0, 16)}` : ''}.
 ${r.conditions.length} conditions x ${r.settings.temperatures.length} temperatures x ${r.settings.samples} images, ${r.settings.steps} DDIM steps, guidance ${r.settings.guidance}, seed ${r.settings.seed}.
 engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
-<div class="charts">${curve('tiledL2', 'Near-copy rate vs tiled-L2 threshold')}${curve('l2', 'Near-copy rate vs L2 threshold')}${rocChart(m)}${losses}</div>
+<div class="charts">${curve('tiledL2', 'Near-copy rate vs tiled-L2 threshold')}${curve('l2', 'Near-copy rate vs L2 threshold')}${rocChart([m, ...r.attacks])}${losses}</div>
 <h2>Near-copies</h2>
 <p>A generation is a near-copy when its tiled-L2 distance to the nearest training image is below half the mean distance
 from that training image to its ${50} nearest training neighbours (Carlini et al. 2023). Held-out real images, which the model
 never saw, give the rate expected without any copying (Somepalli et al. 2023); the curves above show the same comparison at every threshold.</p>
 <table><tr><th>images</th><th>near-copy rate (ratio rule)</th></tr>${rates}</table>
 <h2>Membership inference on the denoising loss</h2>
-<table><tr><th>AUC (mean over t = ${r.settings.lossSteps.join(', ')})</th><td>${interval(m.auc)}</td></tr>
-${r.membershipBySteps.map((s) => `<tr><th>AUC at t = ${s.step} alone</th><td>${s.auc.toFixed(3)}</td></tr>`).join('')}
-<tr><th>gap (held-out minus training loss)</th><td>${interval(m.lossGap, (x) => x.toFixed(4))}</td></tr>
-${m.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${t.tpr ? interval(t.tpr, pct) : describeLowFpr(t, m.heldOut, pct)}</td></tr>`).join('')}</table>
+<p>The loss attack averages the denoising loss over t = ${r.settings.lossSteps.join(', ')} (Carlini et al. 2023 found moderate noise levels the most telling).</p>
+${attacksTable([m, ...r.attacks])}
+${referenceNote(r.references)}
+<table>${r.membershipBySteps.map((s) => `<tr><th>AUC at t = ${s.step} alone</th><td>${s.auc.toFixed(3)}</td></tr>`).join('')}
+<tr><th>gap (held-out minus training loss)</th><td>${interval(m.lossGap, (x) => x.toFixed(4))}</td></tr></table>
 <h2>Samples per condition and temperature</h2>
 ${gridTable(r)}
 <h2>Every generation beside its nearest training images</h2>

@@ -1,10 +1,10 @@
 // The tagger audit as one self-contained HTML page: verdict, ROC, loss histograms, and a gallery of the
 // training images the tagger fits best, each with its loss and how many held-out images it beats.
 import type { TaggerAuditReport } from '../audit/taggerAudit.js';
-import { HELD_OUT, interval, MEMBER, pct, rocChart } from './html.js';
+import { HELD_OUT, interval, MEMBER, pct } from './html.js';
+import { attacksTable, referenceNote, rocChart } from './attacks.js';
 import { imageDataUri as dataUri, page } from './page.js';
 import { escapeHtml, histogram } from './svg.js';
-import { describeLowFpr } from '../audit/membership.js';
 
 export function renderTaggerAuditHtml(r: TaggerAuditReport): string {
   const m = r.membership;
@@ -18,11 +18,11 @@ export function renderTaggerAuditHtml(r: TaggerAuditReport): string {
 <p class="verdict">${escapeHtml(r.verdict)}</p>
 <p><small>dataset ${escapeHtml(r.dataset.name)} ${escapeHtml(r.dataset.version)} (fingerprint ${r.dataset.fingerprint.slice(0, 16)}), ${r.dataset.examples} images at ${r.dataset.size}x${r.dataset.size};
 audited ${m.members} training and ${m.heldOut} held-out images, seed ${r.settings.seed}. engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
-<div class="charts">${rocChart(m)}${losses}</div>
+<div class="charts">${rocChart([m, ...r.attacks])}${losses}</div>
 <h2>Membership inference</h2>
-<table><tr><th>AUC</th><td>${interval(m.auc)}</td></tr>
-<tr><th>gap (held-out minus training loss)</th><td>${interval(m.lossGap)}</td></tr>
-${m.tprAtFpr.map((t) => `<tr><th>TPR at ${pct(t.fpr)} FPR</th><td>${t.tpr ? interval(t.tpr, pct) : describeLowFpr(t, m.heldOut, pct)}</td></tr>`).join('')}</table>
+<table><tr><th>gap (held-out minus training loss)</th><td>${interval(m.lossGap)}</td></tr></table>
+${attacksTable([m, ...r.attacks])}
+${referenceNote(r.references)}
 <h2>The training images it fits best</h2>
 <p>Lowest loss first. An image fit better than every held-out image is a candidate for memorisation rather than learning.</p>
 <div class="gallery">${gallery}</div>`);
