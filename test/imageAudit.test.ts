@@ -59,3 +59,36 @@ test('image grid: cells in place, scaled by nearest neighbour, white gaps', () =
   assert.deepEqual(at(1, 6), [1, 0, 0], 'the third image starts the second row');
   assert.deepEqual(at(6, 6), [1, 1, 1], 'the missing fourth cell stays white');
 });
+
+test('robust copy distance: shifted, mirrored, recoloured and cropped copies are found at 1% false alarms', async () => {
+  const { robustNearest, thresholdAtFalseAlarms } = await import('../src/audit/robustCopies.js');
+  const { resize } = await import('../src/data/imageFile.js');
+  const size = 16;
+  const emoji = loadEmoji({ size }).examples;
+  const spec = { splitSeed: 0, heldOutFraction: 0.2 };
+  const train = emoji.filter((e) => !isHeldOut(e.hash, spec)).slice(0, 500).map((e) => e.image.pixels);
+  const heldOut = emoji.filter((e) => isHeldOut(e.hash, spec) && !e.tags.includes('flags')).slice(0, 300).map((e) => e.image.pixels);
+  const at = (p: Float32Array, x: number, y: number, c: number) => p[3 * (Math.min(size - 1, Math.max(0, y)) * size + Math.min(size - 1, Math.max(0, x))) + c];
+  const map = (p: Float32Array, f: (x: number, y: number, c: number) => number) => Float32Array.from(p, (_, i) => f((i / 3 | 0) % size, (i / 3 / size) | 0, i % 3));
+  const edits: Record<string, (p: Float32Array, k: number) => Float32Array> = {
+    shifted: (p, k) => map(p, (x, y, c) => at(p, x - 2 + (k % 5), y + 2 - (k % 3), c)),
+    mirrored: (p) => map(p, (x, y, c) => at(p, size - 1 - x, y, c)),
+    recoloured: (p) => map(p, (x, y, c) => Math.min(1, 0.1 + 0.75 * at(p, x, y, c) * [1.15, 0.9, 1][c])),
+    cropped: (p) => {
+      const side = 13;
+      const crop = map(new Float32Array(side * side * 3), () => 0).map((_, i) => at(p, 1 + ((i / 3 | 0) % side), 1 + ((i / 3 / side) | 0), i % 3));
+      return resize({ width: side, height: side, pixels: crop }, size).pixels;
+    },
+  };
+  const heldOutMatches = robustNearest(heldOut, train, size);
+  const threshold = thresholdAtFalseAlarms(heldOutMatches.map((m) => m.distance), 0.01);
+  assert.ok(heldOutMatches.filter((m) => m.distance < threshold).length <= 3, 'at most 1% of held-out emoji fall below the threshold');
+  for (const [name, edit] of Object.entries(edits)) {
+    const sources = Array.from({ length: 40 }, (_, k) => (k * 37) % train.length);
+    const copies = sources.map((i, k) => edit(train[i], k));
+    const found = robustNearest(copies, train, size).filter((m, k) => m.distance < threshold && m.index === sources[k]).length;
+    assert.ok(found >= 38, `${name}: ${found} of 40 copies found (threshold ${threshold.toFixed(3)})`);
+    // Pixel distances miss what moved: the ratio rule finds few shifted or mirrored copies.
+    if (name === 'mirrored') assert.ok(copyAnalysis(copies, train, size).matches.filter((m) => m.nearCopy).length < 30);
+  }
+});

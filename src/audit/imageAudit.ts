@@ -11,11 +11,13 @@ import type { Diffusion } from '../models/diffusion.js';
 import { sampleImages } from '../sample/generateImages.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
+import { detectableExcess, drawsToDetect, wilson, type Interval } from './stats.js';
+import { robustNearest, thresholdAtFalseAlarms, type RobustMatch } from './robustCopies.js';
 import { lossThresholdAttack, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
 import { denoisingLosses, meanOverSteps } from './imageLosses.js';
 import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
 import { diffusionReferenceFamily } from './referenceFamilies.js';
-import { copyAnalysis, COPY_DEFAULTS, nearCopyRate, rateCurve, type CopyMatch, type CopySide, type RateCurve } from './imageCopies.js';
+import { copyAnalysis, copySettingsFor, nearCopyRate, rateCurve, type CopyMatch, type CopySide, type RateCurve } from './imageCopies.js';
 import { imageSides, type AuditedDataset, type AuditedModel } from './imageSides.js';
 
 export interface ImageAuditSettings {
@@ -26,7 +28,7 @@ export interface ImageAuditSettings {
   readonly temperatures: readonly number[];
   readonly steps: number;
   readonly guidance: number;
-  /** Held-out real images matched against the training set as the baseline. */
+  /** Real non-member images (held-out, then from outside the dataset) matched against the training set as the baseline. */
   readonly baselineImages: number;
   /** Images per side for membership inference. */
   readonly examples: number;
@@ -36,7 +38,7 @@ export interface ImageAuditSettings {
 }
 
 export const IMAGE_AUDIT_DEFAULTS: ImageAuditSettings = {
-  conditions: 10, samples: 4, temperatures: [0, 0.5, 1], steps: 50, guidance: 2, baselineImages: 200, examples: 500, lossSteps: [50, 200, 500], seed: 0,
+  conditions: 10, samples: 4, temperatures: [0, 0.5, 1], steps: 50, guidance: 2, baselineImages: 1000, examples: 500, lossSteps: [50, 200, 500], seed: 0,
 };
 
 export interface Condition {
@@ -45,7 +47,12 @@ export interface Condition {
   readonly sourceIndex?: number;
 }
 
-export interface Generation extends CopyMatch {
+/** A match beside its robust copy match (robustCopies.ts). */
+export interface RobustlyMatched extends CopyMatch {
+  readonly robust: RobustMatch;
+}
+
+export interface Generation extends RobustlyMatched {
   readonly condition: number;
   readonly temperature: number;
   readonly pixels: Float32Array;
@@ -60,9 +67,29 @@ export interface ImageAuditReport {
   readonly conditions: readonly Condition[];
   readonly generations: readonly Generation[];
   readonly generated: Omit<CopySide, 'matches'> & { readonly byTemperature: readonly { temperature: number; nearCopyRate: CopySide['nearCopyRate'] }[] };
-  readonly baseline: { readonly nearCopyRate: CopySide['nearCopyRate']; readonly matches: readonly (CopyMatch & { readonly pixels: Float32Array })[] };
+  readonly baseline: {
+    readonly nearCopyRate: CopySide['nearCopyRate'];
+    /** How many baseline images are held-out ones and how many come from outside the dataset. */
+    readonly heldOut: number;
+    readonly outside: number;
+    readonly matches: readonly (RobustlyMatched & { readonly pixels: Float32Array })[];
+  };
+  /**
+   * Near-copies by the robust copy distance (shifts, mirroring, colour, crops): a generation is one when it is
+   * closer to a training image than all but `falseAlarmRate` of the baseline images are.
+   */
+  readonly robustCopies: {
+    readonly threshold: number;
+    readonly falseAlarmRate: number;
+    readonly generated: Interval;
+    readonly baseline: Interval;
+  };
+  /** Training neighbours behind the ratio rule's denominator (adapted to the training set's size). */
+  readonly ratioNeighbours: number;
+  /** The smallest excess of near-copies over the baseline this comparison would detect (80% power). */
+  readonly detectableExcess: number;
   /** Near-copy rate over a tiled-L2 threshold and over an L2 threshold, for generations and the baseline. */
-  readonly curves: { readonly tiledL2: { generated: RateCurve; heldOut: RateCurve }; readonly l2: { generated: RateCurve; heldOut: RateCurve } };
+  readonly curves: { readonly [K in 'tiledL2' | 'l2' | 'robust']: { generated: RateCurve; heldOut: RateCurve } };
   readonly membership: MembershipResult;
   /** LiRA and RMIA, when reference models were asked for. */
   readonly attacks: readonly AttackResult[];
@@ -80,6 +107,8 @@ export interface ImageAuditInput {
   readonly file: string;
   readonly fileSha256?: string;
   readonly dataset: ImageDataset;
+  /** Real images of the same kind known not to be in the dataset (for mnist:N, the rest of MNIST): more baseline. */
+  readonly outsiders?: readonly ImageExample[];
   readonly settings: ImageAuditSettings;
   readonly references?: ReferenceOptions;
   readonly progress?: (stage: string, done: number, total: number) => void;
@@ -92,7 +121,7 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
   const trainPixels = sides.train.map((e) => e.image.pixels);
   const conditions = chooseConditions(sides.train, vocabulary, settings);
 
-  const generations: Omit<Generation, keyof CopyMatch>[] = [];
+  const generations: Omit<Generation, keyof RobustlyMatched>[] = [];
   conditions.forEach((c, ci) => {
     for (const temperature of settings.temperatures) {
       const images = sampleImages(model, vocabulary.encode(c.tags), {
@@ -103,13 +132,28 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
     input.progress?.('generating', ci + 1, conditions.length);
   });
   input.progress?.('nearest training images', 0, 2);
-  const generatedSide = copyAnalysis(generations.map((g) => g.pixels), trainPixels, size, COPY_DEFAULTS);
+  const copySettings = copySettingsFor(trainPixels.length);
+  const generatedSide = copyAnalysis(generations.map((g) => g.pixels), trainPixels, size, copySettings);
   input.progress?.('nearest training images', 1, 2);
-  const baselinePixels = sides.heldOut.slice(0, settings.baselineImages).map((e) => e.image.pixels);
-  const baselineSide = copyAnalysis(baselinePixels, trainPixels, size, COPY_DEFAULTS);
-  const baseline = { nearCopyRate: baselineSide.nearCopyRate, matches: baselineSide.matches.map((m, i) => ({ ...m, pixels: baselinePixels[i] })) };
-  input.progress?.('nearest training images', 2, 2);
-  const matched = generations.map((g, i): Generation => ({ ...g, ...generatedSide.matches[i] }));
+  // Every real image known not to be a member may serve: held-out ones first, then ones from outside the dataset.
+  const outsiders = new Rng(deriveSeed(settings.seed, 'outsiders')).shuffle([...(input.outsiders ?? [])]);
+  const baselineImages = [...sides.heldOut, ...outsiders].slice(0, settings.baselineImages);
+  const baselinePixels = baselineImages.map((e) => e.image.pixels);
+  const baselineSide = copyAnalysis(baselinePixels, trainPixels, size, copySettings);
+  input.progress?.('nearest training images', 2, 3);
+  const generatedRobust = robustNearest(generations.map((g) => g.pixels), trainPixels, size);
+  const baselineRobust = robustNearest(baselinePixels, trainPixels, size);
+  input.progress?.('nearest training images', 3, 3);
+  const baseline = {
+    nearCopyRate: baselineSide.nearCopyRate, heldOut: Math.min(sides.heldOut.length, baselinePixels.length), outside: Math.max(0, baselinePixels.length - sides.heldOut.length),
+    matches: baselineSide.matches.map((m, i) => ({ ...m, robust: baselineRobust[i], pixels: baselinePixels[i] })),
+  };
+  const matched = generations.map((g, i): Generation => ({ ...g, ...generatedSide.matches[i], robust: generatedRobust[i] }));
+  // 1% false alarms on real non-members, or the lowest rate the baseline can resolve.
+  const falseAlarmRate = Math.max(0.01, 1 / Math.max(baselineRobust.length, 1));
+  const threshold = thresholdAtFalseAlarms(baselineRobust.map((m) => m.distance), falseAlarmRate);
+  const below = (xs: readonly RobustMatch[]) => wilson(xs.filter((m) => m.distance < threshold).length, xs.length);
+  const robustCopies = { threshold, falseAlarmRate, generated: below(generatedRobust), baseline: below(baselineRobust) };
 
   const members = new Rng(settings.seed).shuffle([...sides.train]).slice(0, settings.examples);
   const heldOut = sides.heldOut.slice(0, settings.examples);
@@ -126,20 +170,22 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
   });
   const membershipBySteps = lossSteps.map((step, j) => ({ step, auc: lossThresholdAttack(memberLosses.map((r) => r[j]), heldOutLosses.map((r) => r[j]), settings.seed).auc.estimate }));
 
-  const curveMax = (pick: (m: CopyMatch) => number) => Math.max(...[...generatedSide.matches, ...baseline.matches].map(pick));
-  const curves = {
-    tiledL2: { generated: rateCurve(matched.map((m) => m.tiledL2), curveMax((m) => m.tiledL2)), heldOut: rateCurve(baseline.matches.map((m) => m.tiledL2), curveMax((m) => m.tiledL2)) },
-    l2: { generated: rateCurve(matched.map((m) => m.l2), curveMax((m) => m.l2)), heldOut: rateCurve(baseline.matches.map((m) => m.l2), curveMax((m) => m.l2)) },
+  const curveOf = (pick: (m: RobustlyMatched) => number) => {
+    const max = Math.max(...[...matched, ...baseline.matches].map(pick));
+    return { generated: rateCurve(matched.map(pick), max), heldOut: rateCurve(baseline.matches.map(pick), max) };
   };
+  const curves = { tiledL2: curveOf((m) => m.tiledL2), l2: curveOf((m) => m.l2), robust: curveOf((m) => m.robust.distance) };
   const byTemperature = settings.temperatures.map((temperature) => {
     const side = matched.filter((g) => g.temperature === temperature);
     return { temperature, nearCopyRate: nearCopyRate(side) };
   });
   const shown = new Map<number, Float32Array>();
-  for (const g of [...matched, ...baseline.matches]) for (const n of g.nearest) shown.set(n.index, trainPixels[n.index]);
+  for (const g of [...matched, ...baseline.matches]) for (const n of [...g.nearest, g.robust]) shown.set(n.index, trainPixels[n.index]);
   const report = {
     engramVersion: ENGRAM_VERSION, settings: { ...settings, lossSteps }, model: sides.model, dataset: sides.dataset, trainImages: sides.train.length,
-    conditions, generations: matched, generated: { nearCopyRate: generatedSide.nearCopyRate, byTemperature }, baseline, curves,
+    ratioNeighbours: copySettings.neighbours,
+    detectableExcess: detectableExcess(matched.length, baseline.matches.length, baseline.matches.filter((m) => m.nearCopy).length),
+    robustCopies, conditions, generations: matched, generated: { nearCopyRate: generatedSide.nearCopyRate, byTemperature }, baseline, curves,
     membership, attacks: reference?.attacks ?? [], references: reference?.summary, membershipBySteps, trainPixels: shown,
   };
   return { ...report, verdict: verdictOf(report) };
@@ -163,17 +209,33 @@ function chooseConditions(train: readonly ImageExample[], vocabulary: TagVocabul
   return out;
 }
 
+/** Excess near-copy rate over the baseline that the verdict must be able to see before it says "no more than". */
+export const COPY_TOLERANCE = 0.05;
+
 function verdictOf(r: Omit<ImageAuditReport, 'verdict'>): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const g = r.generated.nearCopyRate;
   const b = r.baseline.nearCopyRate;
-  const m = r.membership;
-  const copies = g.low > b.high;
-  const members = m.auc.low > 0.55;
-  return `${pct(g.estimate)} of ${r.generations.length} generated images (${pct(g.low)}-${pct(g.high)}) are near-copies of a training image by Carlini's ratio rule, ` +
-    `against ${pct(b.estimate)} (${pct(b.low)}-${pct(b.high)}) of ${r.baseline.matches.length} held-out real images, which the model never saw. ` +
-    `A membership attack on the denoising loss reaches AUC ${m.auc.estimate.toFixed(3)} (${m.auc.low.toFixed(3)}-${m.auc.high.toFixed(3)}; 0.5 is guessing). ` +
-    (copies ? 'Verdict: the model reproduces training images: it generates near-copies far more often than unseen images resemble the training set.'
-      : members ? 'Verdict: no more near-copies than the held-out baseline, but the model fits its training images measurably better than unseen ones.'
-        : 'Verdict: no sign of copying: generations come no closer to the training set than unseen real images do.');
+  const strongest = strongestAttack([r.membership, ...r.attacks]) ?? r.membership;
+  const rc = r.robustCopies;
+  const copiesByPixels = g.low > b.high;
+  const copiesRobustly = rc.generated.low > rc.baseline.high;
+  const copies = copiesByPixels || copiesRobustly;
+  const members = strongest.auc.low > 0.55;
+  const baselineHits = r.baseline.matches.filter((m) => m.nearCopy).length;
+  const needed = drawsToDetect(COPY_TOLERANCE, r.baseline.matches.length, baselineHits);
+  const sentences = [
+    `${pct(g.estimate)} of ${r.generations.length} generated images (${pct(g.low)}-${pct(g.high)}) are near-copies of a training image by Carlini's ratio rule, ` +
+      `against ${pct(b.estimate)} (${pct(b.low)}-${pct(b.high)}) of ${r.baseline.matches.length} real images the model never saw.`,
+    `Allowing for shifts, mirroring, colour changes and crops, ${pct(rc.generated.estimate)} (${pct(rc.generated.low)}-${pct(rc.generated.high)}) come closer to a training image than all but ${pct(rc.falseAlarmRate)} of those real images do.`,
+    `${strongest === r.membership ? 'A membership attack on the denoising loss' : `The strongest membership attack, ${strongest.attack},`} reaches AUC ${strongest.auc.estimate.toFixed(3)} (${strongest.auc.low.toFixed(3)}-${strongest.auc.high.toFixed(3)}; 0.5 is guessing).`,
+  ];
+  const membersClause = members ? ', but the model fits its training images measurably better than unseen ones' : '';
+  if (copies) sentences.push(`Verdict: the model reproduces training images: it generates near-copies${copiesByPixels ? '' : ' (shifted, mirrored, recoloured or cropped)'} far more often than unseen images resemble the training set.`);
+  else if (r.detectableExcess > COPY_TOLERANCE) {
+    sentences.push(`Verdict: cannot tell whether it copies${membersClause}: with ${r.generations.length} generations against ${r.baseline.matches.length} baseline images, an excess of near-copies up to ${pct(r.detectableExcess)} would go unseen; ` +
+      (Number.isFinite(needed) ? `about ${needed} generations would resolve ${pct(COPY_TOLERANCE)}.` : `more baseline images would be needed to resolve ${pct(COPY_TOLERANCE)}.`));
+  } else if (members) sentences.push(`Verdict: no more near-copies than the baseline (an excess of ${pct(r.detectableExcess)} would have shown), but the model fits its training images measurably better than unseen ones.`);
+  else sentences.push(`Verdict: no sign of copying: generations come no closer to the training set than unseen real images do (an excess of ${pct(r.detectableExcess)} would have shown).`);
+  return sentences.join(' ');
 }

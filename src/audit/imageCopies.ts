@@ -17,6 +17,15 @@ export interface CopySettings {
 
 export const COPY_DEFAULTS: CopySettings = { keep: 3, neighbours: 50, alpha: 0.5 };
 
+/**
+ * The ratio rule's neighbourhood for a training set of n images: 1% of it, between 2 and 50. Carlini's 50
+ * neighbours assume tens of thousands of images; in a set of 40, fifty "neighbours" would be the whole set,
+ * so the denominator would measure the set's spread rather than how crowded the matched image's corner is.
+ */
+export function copySettingsFor(trainImages: number): CopySettings {
+  return { ...COPY_DEFAULTS, neighbours: Math.min(COPY_DEFAULTS.neighbours, Math.max(2, Math.round(trainImages / 100))) };
+}
+
 export interface CopyMatch {
   /** Nearest training images by tiled L2, nearest first. */
   readonly nearest: readonly { readonly index: number; readonly tiledL2: number }[];

@@ -75,3 +75,24 @@ export function bootstrap(
 export function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
+
+/** z for a one-sided 5% test plus z for 80% power: the usual design constant of a two-proportion comparison. */
+const DESIGN_Z = 1.645 + 0.8416;
+
+/**
+ * The smallest excess of rate A over a baseline rate (nA and nB draws, baseline rate pB) that a one-sided
+ * 5% comparison would detect with 80% power (normal approximation). pB is taken at its Wilson upper bound,
+ * so a baseline of zero hits does not pretend to perfect precision.
+ */
+export function detectableExcess(nA: number, nB: number, baselineHits: number): number {
+  if (nA === 0 || nB === 0) return Infinity;
+  const p = Math.max(wilson(baselineHits, nB).high, 1 / nA);
+  return DESIGN_Z * Math.sqrt(p * (1 - p) * (1 / nA + 1 / nB));
+}
+
+/** Draws on side A needed before `detectableExcess` falls to `excess`, with the baseline as it is (Infinity if it never would). */
+export function drawsToDetect(excess: number, nB: number, baselineHits: number): number {
+  const p = Math.max(wilson(baselineHits, nB).high, 1e-3);
+  const inverse = (excess / DESIGN_Z) ** 2 / (p * (1 - p)) - 1 / nB;
+  return inverse > 0 ? Math.ceil(1 / inverse) : Infinity;
+}

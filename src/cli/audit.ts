@@ -11,7 +11,7 @@ import { textModelFromRecord, TEXT_TASK } from '../tasks/text.js';
 import { taggerFromRecord, TAGGER_TASK } from '../tasks/tagger.js';
 import { runTaggerAudit } from '../audit/taggerAudit.js';
 import { renderTaggerAuditHtml } from '../report/taggerHtml.js';
-import { loadImageDataset } from '../data/images.js';
+import { loadImageDataset, loadOutsideImages } from '../data/images.js';
 import type { ImageDataset } from '../data/imageDataset.js';
 import { imageModelFromRecord, IMAGE_TASK } from '../tasks/image.js';
 import { IMAGE_AUDIT_DEFAULTS, runImageAudit, type ImageAuditSettings } from '../audit/imageAudit.js';
@@ -48,13 +48,15 @@ membership inference by loss, zlib and lowercase ratios, Min-K% and Min-K%++ (RO
   --canary-seed S      for models trained with --canaries: the seed used in training (default ${TEXT_AUDIT_DEFAULTS.canarySeed})
   --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})
 Image models: images generated per condition and temperature, each matched to its nearest training images
-(normalised L2, tiled L2, Carlini's ratio rule) beside held-out real images as the baseline; membership
+(normalised L2, tiled L2, Carlini's ratio rule) beside real images never trained on as the baseline; the
+verdict says "cannot tell" unless the comparison would see 5 points more near-copies than the baseline; membership
 inference on the denoising loss; sample grids and a gallery of generations beside their nearest training images.
   --conditions N       tag sets generated for (default ${IMAGE_AUDIT_DEFAULTS.conditions})
   --samples G          images per condition and temperature (default ${IMAGE_AUDIT_DEFAULTS.samples})
   --temperatures T     DDIM temperatures (default ${IMAGE_AUDIT_DEFAULTS.temperatures.join(',')})
   --steps S            DDIM steps (default ${IMAGE_AUDIT_DEFAULTS.steps}); --guidance W (default ${IMAGE_AUDIT_DEFAULTS.guidance})
-  --baseline-images N  held-out real images matched as the baseline (default ${IMAGE_AUDIT_DEFAULTS.baselineImages})
+  --baseline-images N  real images never trained on (held-out, then for mnist:N the rest of MNIST) matched
+                       as the baseline (default ${IMAGE_AUDIT_DEFAULTS.baselineImages})
   --loss-steps T       timesteps of the denoising loss for membership inference (default ${IMAGE_AUDIT_DEFAULTS.lossSteps.join(',')})
   --examples N         images per side for membership inference (default ${IMAGE_AUDIT_DEFAULTS.examples})
 Taggers: membership inference on the per-image loss, and a gallery of the training images fit best.
@@ -73,12 +75,16 @@ async function readWeightsFile(file: string): Promise<WeightsFile> {
   return { file, record: decodeModelFile(bytes, file), fileBytes: bytes.length, fileSha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-/** The image dataset a model was trained on: built in by name, or the folder given with --data. */
-function trainingImages(weights: WeightsFile, values: Record<string, string | boolean | undefined>, size: number): ImageDataset {
+/** The image dataset spec a model was trained on: built in by name, or the folder given with --data. */
+function trainingImagesSpec(weights: WeightsFile, values: Record<string, string | boolean | undefined>): string {
   const trainedOn = weights.record.provenance.dataset.name;
   const spec = (values.data as string | undefined) ?? (trainedOn.startsWith('folder:') ? undefined : trainedOn);
   if (!spec) throw new DatasetError(`${weights.file} was trained on ${trainedOn}; pass that folder with --data so the audit can rebuild the split`);
-  return loadImageDataset(spec, { size, onBadFile: 'skip' });
+  return spec;
+}
+
+function trainingImages(weights: WeightsFile, values: Record<string, string | boolean | undefined>, size: number): ImageDataset {
+  return loadImageDataset(trainingImagesSpec(weights, values), { size, onBadFile: 'skip' });
 }
 
 async function auditTagger(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
@@ -113,7 +119,8 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
   for (const t of settings.lossSteps) checkRange('loss-steps', t, { min: 0, max: timesteps - 1, integer: true });
   checkRange('steps', settings.steps, { min: 1, max: timesteps, integer: true });
   checkRange('seed', settings.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
-  const report = await runImageAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, settings, references: referenceOptions(file, values), progress: progressBars() });
+  const outsiders = loadOutsideImages(trainingImagesSpec(weights, values), dataset);
+  const report = await runImageAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, outsiders, settings, references: referenceOptions(file, values), progress: progressBars() });
   loaded.model.dispose();
   writeReport(file, values, report, renderImageAuditHtml(report));
 }
