@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,11 +132,17 @@ test('train tagger on MNIST -> tag a PNG; kinds are not mixed up', () => {
   assert.match(tagged.stdout, /^digit.png: \d \d+\.\d%, \d \d+\.\d%, \d \d+\.\d%$/m);
   const probabilities = [...tagged.stdout.matchAll(/(\d+\.\d)%/g)].map((m) => Number(m[1]));
   assert.ok(probabilities[0] >= probabilities[1] && probabilities[1] >= probabilities[2]);
-  const audit = engram('audit', 'tagger.safetensors', '--examples', '40', '--out', 'tagger-audit');
+  // A bare --reference-models means 8 reference models, trained like the tagger (9 steps each) and cached.
+  const audit = engram('audit', 'tagger.safetensors', '--examples', '40', '--reference-models', '--out', 'tagger-audit');
   assert.equal(audit.code, 0, audit.stderr);
-  assert.match(audit.stdout, /membership attack using that loss reaches AUC/);
+  assert.match(audit.stdout, /membership attack.* reaches AUC/);
   const report = JSON.parse(readFileSync(at('tagger-audit/audit.json'), 'utf8'));
   assert.equal(report.membership.members, 40);
+  assert.deepEqual(report.attacks.map((a: { attack: string }) => a.attack), ['LiRA online', 'LiRA offline', 'RMIA']);
+  assert.equal(report.references.count, 8);
+  assert.equal(readdirSync(at('tagger-audit/reference-models')).filter((f) => f.endsWith('.safetensors')).length, 8);
+  const again = engram('audit', 'tagger.safetensors', '--examples', '40', '--reference-models', '8', '--out', 'tagger-audit');
+  assert.equal(JSON.parse(readFileSync(at('tagger-audit/audit.json'), 'utf8')).references.reused, 8, again.stderr);
   assert.equal(report.memorised[0].pixels, undefined, 'raw pixels stay out of the JSON');
   assert.match(readFileSync(at('tagger-audit/report.html'), 'utf8'), /<img src="data:image\/png;base64,/);
   writeFileSync(at('notes.png'), 'not a picture');
@@ -162,18 +168,24 @@ test('train image on MNIST -> sample a grid PNG -> audit -> resume', () => {
   assertCleanError(engram('sample', 'digits.safetensors', '--tags', 'seven'), /unknown tag "seven"/);
   assertCleanError(engram('sample', 'digits.safetensors', '--prompt', 'x'), /--prompt applies only to text models/);
   const audit = engram('audit', 'digits.safetensors', '--conditions', '2', '--samples', '2', '--temperatures', '0,1', '--steps', '3',
-    '--baseline-images', '10', '--examples', '20', '--loss-steps', '10,50', '--out', 'digits-audit');
+    '--baseline-images', '40', '--examples', '20', '--reference-models', '2', '--out', 'digits-audit');
   assert.equal(audit.code, 0, audit.stderr);
   assert.match(audit.stdout, /near-copies of a training image by Carlini's ratio rule/);
+  // 8 generations cannot show a 5-point excess of near-copies: the verdict must say it cannot tell.
+  assert.match(audit.stdout, /Verdict: cannot tell whether it copies/);
   const report = JSON.parse(readFileSync(at('digits-audit/audit.json'), 'utf8'));
   assert.equal(report.generations.length, 2 * 2 * 2);
   assert.equal(report.generations[0].pixels, undefined, 'raw pixels stay out of the JSON');
   assert.equal(report.generations[0].nearest.length, 3);
   assert.equal(report.membership.members, 20);
-  assert.deepEqual(report.membershipBySteps.map((s: { step: number }) => s.step), [10, 50]);
+  assert.deepEqual(report.membershipBySteps.map((s: { step: number }) => s.step), [5, 20, 50], 'the default loss steps, scaled to 100 timesteps');
+  assert.ok(report.baseline.heldOut > 0 && report.baseline.outside > 0 && report.baseline.heldOut + report.baseline.outside === 40, 'the baseline reaches beyond the held-out split into the rest of MNIST');
+  assert.ok(report.generations[0].robust.distance >= 0);
+  assert.deepEqual(report.attacks.map((a: { attack: string }) => a.attack), ['LiRA online', 'LiRA offline', 'RMIA']);
   const html = readFileSync(at('digits-audit/report.html'), 'utf8');
   assert.match(html, /Every generation beside its nearest training images/);
   assert.match(html, /Near-copy rate vs tiled-L2 threshold/);
+  assert.match(html, /Near-copy rate vs robust copy distance/);
   assertCleanError(engram('train', 'image', '--image-size', '18'), /must be a multiple of 4 \(the audit cuts images into 4 x 4 tiles\)/);
   assertCleanError(engram('tag', 'digits.safetensors', 'sevens.png'), /holds a diffusion model .* needs a tagger/);
 });

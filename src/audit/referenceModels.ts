@@ -29,6 +29,8 @@ export interface ReferenceRequest<Item> {
   /** The audit pool (audited members, then audited held-out examples); `target` scores them in this order. */
   readonly pool: readonly Item[];
   readonly target: readonly number[];
+  /** How many times an item occurs in the audited model's training data; a reference model that takes it takes it as often. */
+  readonly copies?: (item: Item) => number;
   readonly count: number;
   readonly seed: number;
   readonly storage: Storage;
@@ -77,7 +79,8 @@ export async function referenceScores<Item>(req: ReferenceRequest<Item>): Promis
     if (params) reused++;
     else {
       const started = performance.now();
-      const train = [...req.filler, ...req.pool.filter((_, i) => half[i])];
+      const taken = req.pool.filter((_, i) => half[i]);
+      const train = [...req.filler, ...taken.flatMap((item) => Array.from({ length: Math.max(1, req.copies?.(item) ?? 1) }, () => item))];
       // Evaluated on pool examples it does not train on, as the audited model was on held-out ones.
       const evaluation = req.pool.filter((_, i) => !half[i]).slice(0, 256);
       params = await req.family.train(train, evaluation, deriveSeed(req.seed, 'reference weights', k),

@@ -98,9 +98,10 @@ export async function runTextAudit(input: {
   const attacks = textAttacks(scoredMembers, scoredHeldOut, settings.seed);
   const pool = [...scoredMembers, ...scoredHeldOut].map((x) => x.example);
   const poolSet = new Set(pool.map((e) => e.hash));
+  const poolMembers = new Set(scoredMembers.map((x) => x.example.hash));
   const reference = input.references && await referenceAttacks({
     ...input.references, family: textReferenceFamily(record, tokenizer), record, filler: split.train.filter((e) => !poolSet.has(e.hash)),
-    pool, members: scoredMembers.length, target: pool.map((_, i) => -(i < scoredMembers.length ? scoredMembers[i] : scoredHeldOut[i - scoredMembers.length]).scores.natsPerToken),
+    pool, copies: (e) => (poolMembers.has(e.hash) ? occurrences(e.hash) : 1), members: scoredMembers.length, target: pool.map((_, i) => -(i < scoredMembers.length ? scoredMembers[i] : scoredHeldOut[i - scoredMembers.length]).scores.natsPerToken),
     seed: settings.seed, progress: input.progress,
   });
 

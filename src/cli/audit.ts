@@ -109,7 +109,8 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
     conditions: numberFlag(values, 'conditions', d.conditions), samples: numberFlag(values, 'samples', d.samples),
     temperatures: list('temperatures', d.temperatures), steps: numberFlag(values, 'steps', d.steps), guidance: numberFlag(values, 'guidance', d.guidance),
     baselineImages: numberFlag(values, 'baseline-images', d.baselineImages), examples: numberFlag(values, 'examples', d.examples),
-    lossSteps: list('loss-steps', d.lossSteps), seed: numberFlag(values, 'seed', d.seed),
+    // The defaults are for 1,000 timesteps: a model with fewer gets the same noise levels, scaled.
+    lossSteps: list('loss-steps', d.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000))), seed: numberFlag(values, 'seed', d.seed),
   };
   for (const key of ['conditions', 'samples', 'steps', 'baselineImages', 'examples'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 1) throw new ConfigError(`--${kebab(key)} must be a positive integer, got ${settings[key]}`);
