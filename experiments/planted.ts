@@ -4,10 +4,11 @@
 // Min-K%++, LiRA online and offline, RMIA) scores the planted members and thousands of examples never trained
 // on. Images: transformed copies (shifted, mirrored, recoloured, cropped) of MNIST training images against
 // the rest of MNIST, scored by the robust copy distance, tiled L2 and L2.
+// And a digit model trained long on a handful of images, whose full image audit must call it a copier.
 // Each threshold is set on one half of the never-trained examples (the calibration half) at 1% and 0.1%
 // false alarms; the false-alarm rate is then measured on the other half, and the true-positive rate on each
 // planted group, each with a Wilson interval. Writes runs/experiment-planted/results.json and report.html.
-// Flags: --steps N (default 1000), --reference-models K (default 4).
+// Flags: --steps N (default 1000), --reference-models K (default 4), --handful-steps N (default 3000).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,10 @@ import { wilson, type Interval } from '../src/audit/stats.js';
 import { page } from '../src/report/page.js';
 import { escapeHtml } from '../src/report/svg.js';
 import { ProgressBar } from '../src/cli/progress.js';
+import { loadOutsideImages } from '../src/data/images.js';
+import { IMAGE_MODEL_DEFAULTS, IMAGE_TRAIN_DEFAULTS, loadImageModel, trainImageModel } from '../src/tasks/image.js';
+import { IMAGE_AUDIT_DEFAULTS, runImageAudit } from '../src/audit/imageAudit.js';
+import { MemoryStorage } from '../src/weights/storage.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'runs', 'experiment-planted');
@@ -51,6 +56,8 @@ function flag(name: string, fallback: string): string {
 interface OperatingPoint {
   readonly target: number;
   readonly falseAlarms: Interval;
+  /** The same with the halves' roles swapped (threshold set on the test half, false alarms counted on the calibration half). */
+  readonly falseAlarmsSwapped: Interval;
   readonly found: Record<string, Interval>;
 }
 
@@ -64,11 +71,14 @@ interface MethodResult {
  * the rates are then counted on the held-back non-members and on each planted group.
  */
 function evaluate(method: string, calibration: readonly number[], test: readonly number[], groups: Record<string, readonly number[]>): MethodResult {
-  const sorted = [...calibration].sort((a, b) => b - a);
+  const thresholdOf = (xs: readonly number[], target: number) => [...xs].sort((a, b) => b - a)[Math.floor(target * xs.length)];
+  const above = (xs: readonly number[], threshold: number) => wilson(xs.filter((x) => x > threshold).length, xs.length);
   const points = FALSE_ALARMS.map((target) => {
-    const threshold = sorted[Math.floor(target * sorted.length)];
-    const above = (xs: readonly number[]) => wilson(xs.filter((x) => x > threshold).length, xs.length);
-    return { target, falseAlarms: above(test), found: Object.fromEntries(Object.entries(groups).map(([g, xs]) => [g, above(xs)])) };
+    const threshold = thresholdOf(calibration, target);
+    return {
+      target, falseAlarms: above(test, threshold), falseAlarmsSwapped: above(calibration, thresholdOf(test, target)),
+      found: Object.fromEntries(Object.entries(groups).map(([g, xs]) => [g, above(xs, threshold)])),
+    };
   });
   return { method, points };
 }
@@ -152,13 +162,30 @@ function imageExperiment(): MethodResult[] {
     Object.fromEntries(edits.map((e, g) => [`${e.name} copies`, s.slice(g * PER_GROUP, (g + 1) * PER_GROUP)]))));
 }
 
+/** A digit model trained for `steps` on 2 digits of each kind: the audit must say it reproduces training images. */
+async function handfulExperiment(steps: number): Promise<{ trainImages: number; steps: number; verdict: string; nearCopies: Interval; robustCopies: Interval; baseline: Interval }> {
+  const dataset = loadMnist({ size: 16, perDigit: 2 });
+  const storage = new MemoryStorage();
+  const bar = new ProgressBar('handful model', steps, 'step');
+  await trainImageModel({
+    dataset, out: 'handful.safetensors', storage, split: { splitSeed: 0, heldOutFraction: 0.2 },
+    model: { ...IMAGE_MODEL_DEFAULTS, channels: [16, 32] }, train: { ...IMAGE_TRAIN_DEFAULTS, steps, evalEvery: steps },
+    onStep: (r) => bar.update(r.step),
+  });
+  bar.finish();
+  const loaded = await loadImageModel(storage, 'handful.safetensors');
+  const report = await runImageAudit({ ...loaded, file: 'handful.safetensors', dataset, outsiders: loadOutsideImages('mnist:2', dataset), settings: { ...IMAGE_AUDIT_DEFAULTS, examples: 20 } });
+  loaded.model.dispose();
+  return { trainImages: report.trainImages, steps, verdict: report.verdict, nearCopies: report.generated.nearCopyRate, robustCopies: report.robustCopies.generated, baseline: report.baseline.nearCopyRate };
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const cell = (i: Interval) => `${pct(i.estimate)} <small>(${pct(i.low)}-${pct(i.high)})</small>`;
 
 function table(title: string, results: readonly MethodResult[]): string {
   const groups = Object.keys(results[0].points[0].found);
-  const rows = results.flatMap((r) => r.points.map((p) => `<tr><td>${escapeHtml(r.method)}</td><td>${pct(p.target)}</td><td>${cell(p.falseAlarms)}</td>${groups.map((g) => `<td>${cell(p.found[g])}</td>`).join('')}</tr>`)).join('');
-  return `<h2>${escapeHtml(title)}</h2><table><tr><th>method</th><th>false-alarm target</th><th>false alarms measured</th>${groups.map((g) => `<th>${escapeHtml(g)} found</th>`).join('')}</tr>${rows}</table>`;
+  const rows = results.flatMap((r) => r.points.map((p) => `<tr><td>${escapeHtml(r.method)}</td><td>${pct(p.target)}</td><td>${cell(p.falseAlarms)}<br>${cell(p.falseAlarmsSwapped)}</td>${groups.map((g) => `<td>${cell(p.found[g])}</td>`).join('')}</tr>`)).join('');
+  return `<h2>${escapeHtml(title)}</h2><table><tr><th>method</th><th>false-alarm target</th><th>false alarms measured (halves swapped)</th>${groups.map((g) => `<th>${escapeHtml(g)} found</th>`).join('')}</tr>${rows}</table>`;
 }
 
 async function main(): Promise<void> {
@@ -168,17 +195,22 @@ async function main(): Promise<void> {
   const referenceModels = Number(flag('reference-models', '4'));
   const text = await textExperiment(steps, referenceModels);
   const images = imageExperiment();
+  const handful = await handfulExperiment(Number(flag('handful-steps', '3000')));
   const minutes = (performance.now() - started) / 60000;
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ steps, referenceModels, perGroup: PER_GROUP, baseMembers: BASE_MEMBERS, nonMembers: NON_MEMBERS, minutes, text, images }, null, 2));
+  writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ steps, referenceModels, perGroup: PER_GROUP, baseMembers: BASE_MEMBERS, nonMembers: NON_MEMBERS, minutes, text, images, handful }, null, 2));
   writeFileSync(path.join(OUT, 'report.html'), page('engram experiment: planted truth', `<h1>Does the audit find what was planted?</h1>
 <p>Text: a GPT (${steps} steps, the demo's settings) trained on ${BASE_MEMBERS} WordNet glosses plus ${PER_GROUP} planted glosses at each of ${DUPLICATIONS.join(', ')} copies;
 ${NON_MEMBERS} glosses never trained on, half to set each threshold, half to measure its false alarms${referenceModels ? `; ${referenceModels} reference models for LiRA and RMIA` : ''}.
 Images: ${PER_GROUP} transformed copies of each kind of MNIST training digits (16 px) against ${NON_MEMBERS} MNIST digits outside the training set. 95% Wilson intervals. ${minutes.toFixed(1)} min.</p>
-${table('Membership of planted text', text)}${table('Transformed copies of training images', images)}`));
+${table('Membership of planted text', text)}${table('Transformed copies of training images', images)}
+<h2>A digit model trained ${handful.steps} steps on ${handful.trainImages} images</h2>
+<p>Near-copies by the ratio rule: ${cell(handful.nearCopies)} of its generations (baseline ${cell(handful.baseline)}); by the robust copy distance: ${cell(handful.robustCopies)}.</p>
+<p class="verdict">${escapeHtml(handful.verdict)}</p>`));
   for (const r of [...text, ...images]) {
-    console.log(`${r.method.padEnd(22)} ${r.points.map((p) => `at ${pct(p.target)}: false alarms ${pct(p.falseAlarms.estimate)}, found ${Object.entries(p.found).map(([g, i]) => `${g} ${pct(i.estimate)}`).join(', ')}`).join(' | ')}`);
+    console.log(`${r.method.padEnd(22)} ${r.points.map((p) => `at ${pct(p.target)}: false alarms ${pct(p.falseAlarms.estimate)} / ${pct(p.falseAlarmsSwapped.estimate)}, found ${Object.entries(p.found).map(([g, i]) => `${g} ${pct(i.estimate)}`).join(', ')}`).join(' | ')}`);
   }
+  console.log(`handful: ${handful.verdict}`);
   console.log(`wrote ${path.join(OUT, 'results.json')} and report.html (${minutes.toFixed(1)} min)`);
 }
 

@@ -51,3 +51,14 @@ test('TPR at a false-positive rate is given only where the held-out side can res
   const many = lossThresholdAttack(losses(50, -0.2), losses(1000, 0));
   assert.ok(many.tprAtFpr.every((t) => t.tpr !== null));
 });
+
+test('the smallest detectable excess of near-copies, and the draws that would detect a given one', async () => {
+  const { detectableExcess, drawsToDetect } = await import('../src/audit/stats.js');
+  // 120 generations against 1,000 baseline images with no near-copy: p = max(Wilson upper 0.00383, 1/120).
+  near(detectableExcess(120, 1000, 0), 2.4866 * Math.sqrt((1 / 120) * (1 - 1 / 120) * (1 / 120 + 1 / 1000)), 1e-4);
+  assert.ok(detectableExcess(8, 40, 1) > 0.3, 'eight generations see nothing small');
+  assert.equal(detectableExcess(0, 10, 0), Infinity);
+  assert.equal(drawsToDetect(0.05, 1000, 0), 10);
+  assert.equal(drawsToDetect(0.05, 10, 5), Infinity, 'a small, noisy baseline can never resolve 5 points');
+  assert.ok(detectableExcess(drawsToDetect(0.05, 1000, 30), 1000, 30) <= 0.05 + 1e-9);
+});

@@ -24,13 +24,13 @@ export interface CapacityResult {
  * members; `scoredTokens` the number of output tokens in the whole training set (the code length covers outputs).
  */
 export function capacity(args: { parameters: number; weightsFileBytes: number; trainText: string; trainExamples: number; memberNatsPerToken: readonly number[]; scoredTokens: number }): CapacityResult {
-  const raw = Buffer.from(args.trainText, 'utf8');
+  const raw = new TextEncoder().encode(args.trainText);
   const gzipBits = gzipSync(raw, { level: 9 }).length * 8;
-  const brotliBits = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }).length * 8;
+  const brotliBits = brotliBitsOf(raw);
   const modelCodeLength = (mean(args.memberNatsPerToken) * args.scoredTokens) / Math.LN2;
   const high = args.parameters * BITS_PER_PARAMETER.high;
   // The data's information content is at most its best code length; the weights can store at most `high`.
-  const dataBits = Math.min(gzipBits, brotliBits, modelCodeLength);
+  const dataBits = Math.min(...[gzipBits, brotliBits, modelCodeLength].filter(Number.isFinite));
   return {
     parameters: args.parameters,
     weightsFileBits: args.weightsFileBytes * 8,
@@ -40,4 +40,13 @@ export function capacity(args: { parameters: number; weightsFileBytes: number; t
     capacityBitsPerExample: high / args.trainExamples,
     maxVerbatimFraction: Math.min(1, high / dataBits),
   };
+}
+
+/** Brotli's size in bits, or NaN where there is no Brotli encoder (the browser build). */
+function brotliBitsOf(raw: Uint8Array): number {
+  try {
+    return brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }).length * 8;
+  } catch {
+    return NaN;
+  }
 }

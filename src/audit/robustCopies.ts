@@ -4,9 +4,11 @@
 // network can be downloaded here, so the descriptor is built by hand:
 // - each colour channel slightly blurred and standardised to zero mean and unit length on its own: invariant
 //   to any brightness, contrast, tint or white-balance change (a gain and offset per channel);
-// - the training image's central window (a MARGIN-pixel border cut off), whole or its central 80% enlarged
-//   back to full size, is compared with the 25 windows of the query at offsets of up to MARGIN pixels each
-//   way, of the query mirrored or not, whole or cropped the same way: 200 comparisons; the best one counts. Windows, not shifted images, so
+// - the training image's central window (a MARGIN-pixel border cut off), whole or its central 90%, 80% or 70%
+//   enlarged back to full size, is compared with the 25 windows of the query at offsets of up to MARGIN
+//   pixels each way, of the query mirrored or not, whole or its central 80% enlarged: 400 comparisons; the
+//   best one counts. Cropping the training side finds a generation that is a crop of a training image;
+//   cropping the query finds one that shows more than the training image did. Windows, not shifted images, so
 //   no made-up border pixels enter the comparison.
 // The copy distance is sqrt(2 - 2 * best correlation): 0 for a copy up to those edits, about 1.4 for unrelated
 // images. Not covered: rotations, rescaling other than the one crop, edits of the content itself.
@@ -14,7 +16,9 @@ import { ops, tensor, tidy } from '../engine/index.js';
 import { resize } from '../data/imageFile.js';
 
 const MARGIN = 2;
-const CROP = 0.8;
+/** Crops tried on the training side (a generation may be a crop of it) and on the query side. */
+const TRAIN_CROPS = [1, 0.9, 0.8, 0.7];
+const QUERY_CROPS = [1, 0.8];
 
 /**
  * The window of side size - 2 * MARGIN at (ox, oy) of each channel (planes: [3][size * size]), blurred within
@@ -62,9 +66,10 @@ function mirrored(plane: Float32Array, size: number): Float32Array {
   return Float32Array.from(plane, (_, i) => plane[Math.floor(i / size) * size + size - 1 - (i % size)]);
 }
 
-/** The central CROP of the image enlarged back to size x size. */
-function cropped(pixels: Float32Array, size: number): Float32Array {
-  const side = Math.max(1, Math.round(size * CROP));
+/** The central `fraction` of the image enlarged back to size x size. */
+function cropped(pixels: Float32Array, size: number, fraction: number): Float32Array {
+  if (fraction === 1) return pixels;
+  const side = Math.max(1, Math.round(size * fraction));
   const start = Math.floor((size - side) / 2);
   const rgb = new Float32Array(side * side * 3);
   for (let y = 0; y < side; y++) rgb.set(pixels.subarray(3 * ((start + y) * size + start), 3 * ((start + y) * size + start + side)), 3 * y * side);
@@ -74,7 +79,7 @@ function cropped(pixels: Float32Array, size: number): Float32Array {
 /** The 100 views of a query image, as descriptors. */
 export function queryViews(pixels: Float32Array, size: number): Float32Array[] {
   const views: Float32Array[] = [];
-  for (const whole of [planesOf(pixels), planesOf(cropped(pixels, size))]) {
+  for (const whole of QUERY_CROPS.map((f) => planesOf(cropped(pixels, size, f)))) {
     for (const planes of [whole, whole.map((p) => mirrored(p, size))]) {
       for (let oy = 0; oy <= 2 * MARGIN; oy++) for (let ox = 0; ox <= 2 * MARGIN; ox++) views.push(describe(planes, size, ox, oy));
     }
@@ -82,8 +87,8 @@ export function queryViews(pixels: Float32Array, size: number): Float32Array[] {
   return views;
 }
 
-/** A training image's two descriptors: whole, and its central CROP enlarged (a generation may be that crop). */
-export const trainingDescriptors = (pixels: Float32Array, size: number) => [pixels, cropped(pixels, size)].map((p) => describe(planesOf(p), size, MARGIN, MARGIN));
+/** A training image's descriptors: whole, and its central crops enlarged (a generation may be one of them). */
+export const trainingDescriptors = (pixels: Float32Array, size: number) => TRAIN_CROPS.map((f) => describe(planesOf(cropped(pixels, size, f)), size, MARGIN, MARGIN));
 
 export interface RobustMatch {
   /** The training image matched best in any view. */
@@ -95,7 +100,7 @@ export interface RobustMatch {
 /** For each query, its best-matching training image over all views; one matrix product per chunk of views. */
 export function robustNearest(queries: readonly Float32Array[], train: readonly Float32Array[], size: number, chunk = 8): RobustMatch[] {
   const d = 3 * (size - 2 * MARGIN) ** 2;
-  const perImage = 2;
+  const perImage = TRAIN_CROPS.length;
   const columns = train.length * perImage;
   const trainRows = new Float32Array(columns * d);
   train.forEach((p, i) => trainingDescriptors(p, size).forEach((v, j) => trainRows.set(v, (i * perImage + j) * d)));

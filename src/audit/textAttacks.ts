@@ -32,7 +32,7 @@ export function meanOfLowest(values: ArrayLike<number>, fraction: number): numbe
   return sum / k;
 }
 
-const zlibBits = (text: string) => 8 * deflateRawSync(Buffer.from(text, 'utf8'), { level: 9 }).length;
+const zlibBits = (text: string) => 8 * deflateRawSync(new TextEncoder().encode(text), { level: 9 }).length;
 
 interface TextAttack {
   readonly name: string;

@@ -193,7 +193,7 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
       `greedy decoding writes ${extracted} of ${r.exposure.canaries.length} secrets out in full.`);
   }
   parts.push(`The weights can hold at most about ${(r.capacity.capacityBits.high / 8e6).toFixed(2)} MB of information (3.6 bits per parameter), ` +
-    `against ${(Math.min(r.capacity.trainBits.gzip, r.capacity.trainBits.brotli) / 8e6).toFixed(2)} MB for the compressed training set: ` +
+    `against ${(Math.min(...[r.capacity.trainBits.gzip, r.capacity.trainBits.brotli].filter(Number.isFinite)) / 8e6).toFixed(2)} MB for the compressed training set: ` +
     `at most ${pct(r.capacity.maxVerbatimFraction)} of it could be stored verbatim.`);
   const copies = Boolean(longest && longest.members.rate.low > longest.heldOut.rate.high);
   parts.push(finalVerdict({ copies, extractionMeasured: Boolean(longest), membershipMeasured, membershipSignal: membershipMeasured && strongest.auc.low > 0.55 }));

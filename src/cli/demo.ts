@@ -11,6 +11,7 @@ import { parseCommand } from './flags.js';
 import { auditCommand } from './audit.js';
 import { inspectCommand } from './inspect.js';
 import { trainCommand } from './train.js';
+import { MADE_UP_WORDS } from '../tasks/text.js';
 
 /** About 75 seconds of training on 2 cores, to a held-out loss under 2 nats/char (see README for the measured figures). */
 export const DEMO_TRAIN_FLAGS = [
@@ -27,7 +28,6 @@ export const DEMO_IMAGE_FLAGS = ['--data', 'mnist', '--image-size', '16', '--cha
  */
 export const DEMO_GUIDANCE = 3;
 
-export const MADE_UP_WORDS = ['glorpish', 'frindle', 'snackrifice', 'blorft', 'quibbleton'];
 
 export const DEMO_HELP = `usage: engram demo [--out runs/demo/model.safetensors] [--steps N] [--skip-images]
 

@@ -8,6 +8,7 @@ import { auditCommand, AUDIT_HELP } from './audit.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
 import { inspectCommand, INSPECT_HELP } from './inspect.js';
 import { sampleCommand, SAMPLE_HELP } from './sample.js';
+import { studioCommand, STUDIO_HELP } from './studio.js';
 import { tagCommand, TAG_HELP } from './tag.js';
 import { trainCommand, TRAIN_HELP } from './train.js';
 
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   tag: { run: tagCommand, help: TAG_HELP },
   audit: { run: auditCommand, help: AUDIT_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
+  studio: { run: studioCommand, help: STUDIO_HELP },
 };
 
 const USAGE = `engram ${ENGRAM_VERSION}: train small networks on real data, ship one weights file, sample, and measure what they remember.
@@ -29,7 +31,8 @@ usage: engram <command> [flags]    (engram <command> --help for its flags)
   tag          tag images with a trained tagger
   inspect      show a weights file's config, size and provenance
   audit        measure what a model remembers of its training data (JSON + HTML report)
-  demo         train a small model on WordNet and sample from it`;
+  demo         train a small model on WordNet and sample from it
+  studio       serve the browser page: train, sample and audit in the browser`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -46,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(`engram: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
     return 2;
   }
-  if (!rest.includes('--help') && !rest.includes('-h')) await initEngine();
+  // The studio's engine runs in the browser, not here.
+  if (!rest.includes('--help') && !rest.includes('-h') && name !== 'studio') await initEngine();
   await command.run(rest);
   return 0;
 }

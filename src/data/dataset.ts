@@ -33,6 +33,8 @@ export function exampleHash(example: Example): string {
   return createHash('sha256').update(`${example.input}\u001f${example.output}`).digest('hex');
 }
 
+const utf8 = new TextEncoder();
+
 export function makeDataset(name: string, version: string, examples: readonly Example[]): Dataset {
   if (examples.length === 0) throw new DatasetError(`dataset ${name} has no examples`);
   const fingerprintHash = createHash('sha256');
@@ -42,7 +44,7 @@ export function makeDataset(name: string, version: string, examples: readonly Ex
     const hash = exampleHash(e);
     fingerprintHash.update(hash);
     counts.set(hash, (counts.get(hash) ?? 0) + 1);
-    bytes += Buffer.byteLength(e.input) + Buffer.byteLength(e.output);
+    bytes += utf8.encode(e.input).length + utf8.encode(e.output).length;
     return { input: e.input, output: e.output, hash };
   });
   const duplicates = new Map([...counts].filter(([, n]) => n > 1));

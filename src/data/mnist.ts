@@ -9,13 +9,18 @@ import { imageExample, makeImageDataset, type ImageDataset, type ImageExample } 
 const SIDE = 28;
 
 export function loadMnist(options: { size?: number; perDigit?: number } = {}): ImageDataset {
-  const size = options.size ?? 32;
   const require = createRequire(import.meta.url);
   const pkgFile = require.resolve('mnist/package.json');
   const version = `mnist@${(JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version}`;
+  return mnistFromFiles((digit) => readFileSync(path.join(path.dirname(pkgFile), 'src', 'digits', `${digit}.json`), 'utf8'), version, options);
+}
+
+/** The dataset from the text of each digit's JSON file, however it was read (disk, or fetched in a browser). */
+export function mnistFromFiles(text: (digit: number) => string, version: string, options: { size?: number; perDigit?: number } = {}): ImageDataset {
+  const size = options.size ?? 32;
   const examples: ImageExample[] = [];
   for (let digit = 0; digit < 10; digit++) {
-    const raw = (JSON.parse(readFileSync(path.join(path.dirname(pkgFile), 'src', 'digits', `${digit}.json`), 'utf8')) as { data: number[] }).data;
+    const raw = (JSON.parse(text(digit)) as { data: number[] }).data;
     const count = Math.min(Math.floor(raw.length / (SIDE * SIDE)), options.perDigit ?? Infinity);
     for (let i = 0; i < count; i++) {
       // White digit on black in the package; keep it so, as every MNIST model expects.

@@ -6,7 +6,7 @@ import { DatasetError } from '../errors.js';
 import { makeDataset, type Dataset, type Example } from './dataset.js';
 
 export function readTextFile(file: string): Dataset {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
     if (statSync(file).isDirectory()) throw new DatasetError(`data path ${file} is a directory, not a text file`);
     bytes = readFileSync(file);
@@ -14,17 +14,22 @@ export function readTextFile(file: string): Dataset {
     if (err instanceof DatasetError) throw err;
     throw new DatasetError(`cannot read data file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  if (bytes.length === 0) throw new DatasetError(`data file ${file} is empty`);
-  if (bytes.includes(0)) throw new DatasetError(`data file ${file} looks binary (it contains NUL bytes); engram reads UTF-8 text`);
+  return textDataset(path.basename(file), bytes);
+}
+
+/** A text file's bytes as a dataset (named by the file's base name), however they were read: disk or a dropped file. */
+export function textDataset(baseName: string, bytes: Uint8Array): Dataset {
+  if (bytes.length === 0) throw new DatasetError(`data file ${baseName} is empty`);
+  if (bytes.includes(0)) throw new DatasetError(`data file ${baseName} looks binary (it contains NUL bytes); engram reads UTF-8 text`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new DatasetError(`data file ${file} is not valid UTF-8 text`);
+    throw new DatasetError(`data file ${baseName} is not valid UTF-8 text`);
   }
   const examples = parseLines(text);
-  if (examples.length === 0) throw new DatasetError(`data file ${file} has no non-empty lines`);
-  return makeDataset(`file:${path.basename(file)}`, `bytes=${bytes.length}`, examples);
+  if (examples.length === 0) throw new DatasetError(`data file ${baseName} has no non-empty lines`);
+  return makeDataset(`file:${baseName}`, `bytes=${bytes.length}`, examples);
 }
 
 export function parseLines(text: string): Example[] {

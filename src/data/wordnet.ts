@@ -33,15 +33,30 @@ export function parseSynsetLine(line: string): Example | undefined {
 
 export function loadWordnet(parts: readonly WordnetPart[] = WORDNET_PARTS): Dataset {
   const { dir, version } = wordnetDir();
+  return wordnetFromFiles(parts, (part) => readFileSync(path.join(dir, `data.${part}`), 'utf8'), version, dir);
+}
+
+/** The dataset from the text of each part's data file, however it was read (disk, or fetched in a browser). */
+export function wordnetFromFiles(parts: readonly WordnetPart[], text: (part: WordnetPart) => string, version: string, where: string): Dataset {
   const examples: Example[] = [];
   for (const part of parts) {
-    const text = readFileSync(path.join(dir, `data.${part}`), 'utf8');
-    for (const line of text.split('\n')) {
+    for (const line of text(part).split('\n')) {
       const example = parseSynsetLine(line);
       if (example) examples.push(example);
     }
   }
-  if (examples.length === 0) throw new DatasetError(`no synsets found in ${dir}`);
-  const name = parts.length === WORDNET_PARTS.length ? 'wordnet' : `wordnet:${parts.join('+')}`;
-  return makeDataset(name, version, examples);
+  if (examples.length === 0) throw new DatasetError(`no synsets found in ${where}`);
+  return makeDataset(wordnetName(parts), version, examples);
+}
+
+export const wordnetName = (parts: readonly WordnetPart[]) => (parts.length === WORDNET_PARTS.length ? 'wordnet' : `wordnet:${parts.join('+')}`);
+
+/** "wordnet" or "wordnet:adv+adj" -> its parts; an unknown part is refused. */
+export function wordnetParts(spec: string): WordnetPart[] {
+  if (spec === 'wordnet') return [...WORDNET_PARTS];
+  const parts = spec.slice('wordnet:'.length).split('+');
+  for (const p of parts) {
+    if (!(WORDNET_PARTS as readonly string[]).includes(p)) throw new DatasetError(`unknown WordNet part "${p}"; use one of ${WORDNET_PARTS.join(', ')}`);
+  }
+  return parts as WordnetPart[];
 }

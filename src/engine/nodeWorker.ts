@@ -1,7 +1,7 @@
 // The second thread in Node: its own instance of the kernels on the shared memory, serving calls from the
 // main thread (see threads.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { PARALLEL_KERNELS } from './backend.js';
+import { PARALLEL_KERNELS } from './kernelList.js';
 import { serveCalls } from './threads.js';
 
 const { module, memory, controlAt, scratch } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; controlAt: number; scratch: number };

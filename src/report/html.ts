@@ -14,7 +14,7 @@ export const HELD_OUT = '#2471a3';
 export const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'not measured');
 export const interval = (i: Interval, f: (x: number) => string = (x) => x.toFixed(3)) =>
   Number.isFinite(i.estimate) ? `${f(i.estimate)} <small>(${f(i.low)} to ${f(i.high)})</small>` : 'not measured';
-const mb = (bits: number) => `${(bits / 8e6).toFixed(2)} MB`;
+const mb = (bits: number) => (Number.isFinite(bits) ? `${(bits / 8e6).toFixed(2)} MB` : 'not measured');
 const rate = (c: ExtractionCount) => `${interval(c.rate, pct)} <small>${c.extracted}/${c.eligible}</small>`;
 
 function extractionChart(r: TextAuditReport): string {

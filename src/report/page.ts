@@ -20,5 +20,12 @@ export function page(title: string, body: string): string {
 /** A square image ([size * size * 3] in [0, 1]) or any RGB image as an inline PNG. */
 export function imageDataUri(pixels: Float32Array | RgbImage, size = 0): string {
   const image = pixels instanceof Float32Array ? { width: size, height: size, pixels } : pixels;
-  return `data:image/png;base64,${Buffer.from(encodePng(image)).toString('base64')}`;
+  return `data:image/png;base64,${base64(encodePng(image))}`;
+}
+
+/** Base64 of bytes, with btoa (in browsers and in Node 16+), in chunks so long images do not overflow the stack. */
+export function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }

@@ -19,6 +19,9 @@ export const TEXT_TASK = 'text';
 export type TextModelSettings = Omit<GptConfig, 'vocabSize'>;
 export const SPLIT_DEFAULTS: SplitSpec = { splitSeed: 0, heldOutFraction: 0.05 };
 
+/** Words no dictionary has: what a model writes for them is pattern, not memory (the demo and the studio ask them). */
+export const MADE_UP_WORDS = ['glorpish', 'frindle', 'snackrifice', 'blorft', 'quibbleton'];
+
 export interface TextTrainRequest {
   readonly dataset: Dataset;
   readonly out: string;

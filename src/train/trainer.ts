@@ -69,6 +69,9 @@ export interface TrainResult {
   readonly bestEval: EvalRecord;
 }
 
+/** setImmediate where there is one (Node); a browser worker's closest is a zero-delay timeout. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 export async function train<Batch>(
   model: TrainableModel<Batch>, data: BatchSource<Batch>, config: TrainConfig, hooks: TrainHooks, resume?: TrainState,
 ): Promise<TrainResult> {
@@ -127,8 +130,8 @@ export async function train<Batch>(
         hooks.onEval?.(lastEval);
       }
       hooks.onStep?.({ step, steps: config.steps, loss: result.loss, learningRate, itemsPerSecond, lastEval });
-      // Yield to the event loop so a Ctrl-C handler can run between steps.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Yield to the event loop so a Ctrl-C handler (or a page's message) can run between steps.
+      await yieldToEventLoop();
     }
     if (!lastEval) throw new TrainingStopped(`nothing to train: already at step ${startStep} of ${config.steps}`, 2);
     return { state: snapshot(), lastEval, bestEval: best.eval ?? lastEval };

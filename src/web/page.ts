@@ -1,0 +1,232 @@
+// engram studio's page: controls and views only. Every dataset, model, sample and audit comes from the
+// engine's Web Worker (worker.ts) through protocol.ts, so the page never freezes while a model trains.
+import { escapeHtml, lineChart } from '../report/svg.js';
+import { CONTROL, type DatasetSummary, type InitResult, type ModelSummary, type Progress, type Request, type Response, type Task, type TrainResultMessage } from './protocol.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const worker = new Worker('./worker.js', { type: 'module' });
+let nextId = 1;
+const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; onProgress?(p: Progress): void }>();
+
+worker.onmessage = (event: MessageEvent<Response>) => {
+  const m = event.data;
+  const waiting = pending.get(m.id);
+  if (!waiting) return;
+  if (m.type === 'progress') return waiting.onProgress?.(m.progress);
+  pending.delete(m.id);
+  if (m.type === 'done') waiting.resolve(m.result);
+  else waiting.reject(new Error(m.message));
+};
+
+function ask<T>(request: Request, onProgress?: (p: Progress) => void): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+    worker.postMessage({ id, request });
+  });
+}
+
+/** Shows an error in place, as one line (the CLI's message). */
+function showError(where: HTMLElement, error: unknown): void {
+  where.innerHTML = `<p class="error" role="alert">${escapeHtml((error as Error).message ?? String(error))}</p>`;
+}
+
+const SPECS: Record<Task, [string, string][]> = {
+  text: [['wordnet:adv', 'WordNet adverbs (3,625 glosses)'], ['wordnet:verb', 'WordNet verbs'], ['wordnet:adj', 'WordNet adjectives'], ['wordnet:noun', 'WordNet nouns'], ['wordnet', 'all of WordNet (117,791)']],
+  image: [['mnist:20', 'MNIST, 20 per digit'], ['mnist:100', 'MNIST, 100 per digit'], ['mnist', 'MNIST, all 10,000']],
+};
+
+const task = () => $<HTMLSelectElement>('task').value as Task;
+let droppedText: { name: string; bytes: Uint8Array } | undefined;
+let current: ModelSummary | undefined;
+
+function fillSpecs(): void {
+  $<HTMLSelectElement>('spec').innerHTML = SPECS[task()].map(([v, label]) => `<option value="${v}">${escapeHtml(label)}</option>`).join('');
+  $('textfile').parentElement!.hidden = task() !== 'text';
+}
+
+function showDataset(d: DatasetSummary): void {
+  const preview = d.preview.map((e) => (e.image ? `<figure><img src="${e.image}" alt="${escapeHtml(e.input)}"><figcaption>${escapeHtml(e.input)}</figcaption></figure>` : `<pre><b>${escapeHtml(e.input)}</b>\t${escapeHtml(e.output)}</pre>`)).join('');
+  $('data-out').innerHTML = `<p><b>${escapeHtml(d.name)}</b> ${escapeHtml(d.version)}: ${d.examples.toLocaleString('en-US')} examples, ${d.duplicates} exact duplicates, fingerprint <code>${d.fingerprint.slice(0, 16)}</code></p><div class="preview">${preview}</div>`;
+}
+
+async function loadData(): Promise<void> {
+  $('data-out').textContent = 'loading...';
+  try {
+    const file = task() === 'text' ? droppedText : undefined;
+    showDataset(await ask<DatasetSummary>({ type: 'dataset', task: task(), spec: $<HTMLSelectElement>('spec').value, file, imageSize: 16 }));
+  } catch (error) {
+    showError($('data-out'), error);
+  }
+}
+
+function showModel(m: ModelSummary, where: HTMLElement): void {
+  current = m;
+  const p = m.provenance as { dataset: { name: string; version: string; examples: number }; steps: number; heldOutLoss: number };
+  where.innerHTML = `<p><b>${escapeHtml(m.name)}</b>: ${escapeHtml(m.kind)} model for ${escapeHtml(m.task)}, ${m.parameters.toLocaleString('en-US')} parameters,
+file ${(m.fileBytes / 1e6).toFixed(2)} MB against ${(m.datasetBytes / 1e6).toFixed(2)} MB of data (${(m.fileBytes / m.datasetBytes).toFixed(3)}x);
+trained ${p.steps} steps on ${escapeHtml(p.dataset.name)} ${escapeHtml(p.dataset.version)} (${p.dataset.examples.toLocaleString('en-US')} examples), held-out loss ${Number(p.heldOutLoss).toFixed(3)}.</p>
+<pre>config ${escapeHtml(JSON.stringify(m.modelConfig))}</pre>`;
+  $('try-text').hidden = m.task !== 'text';
+  $('try-image').hidden = m.task !== 'tags-to-image';
+}
+
+const losses: { step: number; train: number; heldOut: number }[] = [];
+function drawChart(): void {
+  $('chart').innerHTML = lineChart([
+    { name: 'train', color: '#c0392b', points: losses.map((l) => [l.step, l.train] as const) },
+    { name: 'held-out', color: '#2471a3', points: losses.map((l) => [l.step, l.heldOut] as const) },
+  ], { title: 'Loss', xLabel: 'step', yLabel: task() === 'text' ? 'nats per character' : 'denoising loss' });
+}
+
+let control: Int32Array | undefined;
+async function train(): Promise<void> {
+  const buttons = { train: $<HTMLButtonElement>('train'), pause: $<HTMLButtonElement>('pause'), stop: $<HTMLButtonElement>('stop') };
+  const shared = typeof SharedArrayBuffer === 'function' && crossOriginIsolated;
+  const buffer = shared ? new SharedArrayBuffer(8) : new ArrayBuffer(8);
+  control = new Int32Array(buffer);
+  buttons.train.disabled = true;
+  buttons.pause.disabled = buttons.stop.disabled = !shared;
+  buttons.pause.textContent = 'Pause';
+  losses.length = 0;
+  $('chart').innerHTML = '';
+  $('samples').innerHTML = '';
+  $<HTMLAnchorElement>('download').hidden = true;
+  const started = performance.now();
+  const steps = $<HTMLInputElement>('steps').value;
+  try {
+    const result = await ask<TrainResultMessage>({
+      type: 'train', task: task(), spec: $<HTMLSelectElement>('spec').value, file: task() === 'text' ? droppedText : undefined,
+      preset: $<HTMLSelectElement>('preset').value as 'tiny', steps: steps ? Number(steps) : undefined, seed: Number($<HTMLInputElement>('seed').value), control: buffer,
+    }, (p) => {
+      if (p.kind === 'step') {
+        $<HTMLProgressElement>('progress').value = p.step / p.steps;
+        const elapsed = (performance.now() - started) / 1000;
+        const eta = p.step > 0 ? (elapsed / p.step) * (p.steps - p.step) : NaN;
+        $('rate').textContent = `step ${p.step}/${p.steps}, loss ${p.loss.toFixed(3)}, ${Math.round(p.itemsPerSecond).toLocaleString('en-US')} ${p.unit}, ETA ${Number.isFinite(eta) ? `${Math.round(eta)} s` : '-'}`;
+      } else if (p.kind === 'eval') {
+        losses.push({ step: p.step, train: p.trainLoss, heldOut: p.heldOutLoss });
+        drawChart();
+      } else if (p.kind === 'samples') {
+        $('samples').innerHTML = `<p class="status">samples at step ${p.step}:</p>` + (p.texts ? `<pre>${p.texts.map(escapeHtml).join('\n')}</pre>` : (p.images ?? []).map((src, d) => `<img src="${src}" width="48" height="48" alt="digit ${d}">`).join(''));
+      }
+    });
+    const link = $<HTMLAnchorElement>('download');
+    link.href = URL.createObjectURL(new Blob([result.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    link.download = result.model.name;
+    link.hidden = false;
+    $('rate').textContent += ` - ${result.stopped ? 'stopped' : 'done'} in ${result.seconds.toFixed(1)} s`;
+    showModel(result.model, $('model-out'));
+  } catch (error) {
+    showError($('samples'), error);
+  } finally {
+    buttons.train.disabled = false;
+    buttons.pause.disabled = buttons.stop.disabled = true;
+  }
+}
+
+async function sampleText(): Promise<void> {
+  try {
+    const texts = await ask<string[]>({
+      type: 'sample-text', prompt: $<HTMLInputElement>('prompt').value, temperature: Number($<HTMLInputElement>('temperature').value),
+      topK: Number($<HTMLInputElement>('topk').value), topP: Number($<HTMLInputElement>('topp').value), seed: Number($<HTMLInputElement>('sample-seed').value),
+      samples: Number($<HTMLInputElement>('n').value), maxTokens: 200,
+    });
+    // As `engram sample` prints them: "prompt: output", one per line.
+    const prompt = $<HTMLInputElement>('prompt').value;
+    $('text-out').textContent = texts.map((t) => (prompt ? `${prompt}: ${t}` : t)).join('\n');
+  } catch (error) {
+    showError($('text-out'), error);
+  }
+}
+
+async function drawImages(): Promise<void> {
+  try {
+    const src = await ask<string>({ type: 'sample-image', tags: $<HTMLInputElement>('tags').value, temperature: Number($<HTMLInputElement>('image-temperature').value), guidance: Number($<HTMLInputElement>('guidance').value), seed: 0, samples: 9, steps: 30 });
+    $<HTMLImageElement>('image-out').src = src;
+  } catch (error) {
+    showError($('try-image'), error);
+  }
+}
+
+async function audit(): Promise<void> {
+  const status = $('audit-status');
+  $<HTMLButtonElement>('audit').disabled = true;
+  try {
+    const result = await ask<{ verdict: string; html: string }>({ type: 'audit', file: droppedText }, (p) => {
+      if (p.kind === 'stage') status.textContent = `${p.stage}: ${p.done}/${p.total}`;
+    });
+    status.textContent = 'done';
+    $('verdict').textContent = result.verdict;
+    $('verdict').hidden = false;
+    const frame = $<HTMLIFrameElement>('report');
+    frame.srcdoc = result.html;
+    frame.hidden = false;
+  } catch (error) {
+    showError(status, error);
+  } finally {
+    $<HTMLButtonElement>('audit').disabled = false;
+  }
+}
+
+async function openModel(file: File): Promise<void> {
+  try {
+    showModel(await ask<ModelSummary>({ type: 'open', name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }), $('model-out'));
+  } catch (error) {
+    showError($('model-out'), error);
+  }
+}
+
+function wire(): void {
+  $('task').addEventListener('change', fillSpecs);
+  $('load').addEventListener('click', loadData);
+  $<HTMLInputElement>('textfile').addEventListener('change', async (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    droppedText = file ? { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) } : undefined;
+  });
+  $('train').addEventListener('click', train);
+  $('pause').addEventListener('click', () => {
+    if (!control) return;
+    const paused = Atomics.load(control, CONTROL.paused) === 1 ? 0 : 1;
+    Atomics.store(control, CONTROL.paused, paused);
+    Atomics.notify(control, CONTROL.paused);
+    $('pause').textContent = paused ? 'Resume' : 'Pause';
+  });
+  $('stop').addEventListener('click', () => {
+    if (!control) return;
+    Atomics.store(control, CONTROL.stop, 1);
+    Atomics.store(control, CONTROL.paused, 0);
+    Atomics.notify(control, CONTROL.paused);
+  });
+  $('sample').addEventListener('click', sampleText);
+  // The temperature slider re-samples as it moves, so a person sees what temperature does.
+  $('temperature').addEventListener('input', () => {
+    $('temperature-out').textContent = $<HTMLInputElement>('temperature').value;
+    if (current?.task === 'text') void sampleText();
+  });
+  $('draw').addEventListener('click', drawImages);
+  $('image-temperature').addEventListener('change', () => {
+    $('image-temperature-out').textContent = $<HTMLInputElement>('image-temperature').value;
+    if (current?.task === 'tags-to-image') void drawImages();
+  });
+  $('audit').addEventListener('click', audit);
+  $<HTMLInputElement>('modelfile').addEventListener('change', (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    if (file) void openModel(file);
+  });
+}
+
+async function main(): Promise<void> {
+  fillSpecs();
+  wire();
+  const started = performance.now();
+  try {
+    const info = await ask<InitResult>({ type: 'init' });
+    $('backend').textContent = `Engine: ${info.backend}${info.crossOriginIsolated ? '' : ' (page not cross-origin isolated: one thread)'}; WebGPU ${info.webgpu ? 'offered by this browser, not used yet' : 'not offered'}; ready in ${Math.round(performance.now() - started)} ms.`;
+    document.body.dataset.ready = 'true';
+  } catch (error) {
+    showError($('backend'), error);
+  }
+}
+
+void main();

