@@ -8,7 +8,7 @@
 // Each threshold is set on one half of the never-trained examples (the calibration half) at 1% and 0.1%
 // false alarms; the false-alarm rate is then measured on the other half, and the true-positive rate on each
 // planted group, each with a Wilson interval. Writes runs/experiment-planted/results.json and report.html.
-// Flags: --steps N (default 1000), --reference-models K (default 4), --handful-steps N (default 3000).
+// Flags: --steps N (default 2000), --reference-models K (default 4), --handful-steps N (default 3000).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,7 +191,7 @@ function table(title: string, results: readonly MethodResult[]): string {
 async function main(): Promise<void> {
   await initEngine();
   const started = performance.now();
-  const steps = Number(flag('steps', '1000'));
+  const steps = Number(flag('steps', '2000'));
   const referenceModels = Number(flag('reference-models', '4'));
   const text = await textExperiment(steps, referenceModels);
   const images = imageExperiment();
