@@ -100,5 +100,23 @@ test('a reciting text model: every attack flags it; reference models are trained
   assert.equal(second.references!.reused, 2);
   assert.deepEqual(second.attacks.map((a) => a.auc.estimate), first.attacks.map((a) => a.auc.estimate));
   assert.match(first.verdict, /memorised|fits training examples measurably better/);
+
+  // "Is my work in there?": a recited training example is placed far below held-out losses; a held-out one is not.
+  const { runTextQuery } = await import('../src/audit/query.js');
+  const { splitDataset } = await import('../src/data/index.js');
+  const split = splitDataset(dataset, { splitSeed: 0, heldOutFraction: 0.3 });
+  const answers = runTextQuery({ ...loaded, dataset, queries: [...split.train.slice(0, 10), split.heldOut[0]], settings: { examples: 100, seed: 0 } });
+  const outsider = answers.pop()!;
+  const member = answers.reduce((a, b) => (b.loss < a.loss ? b : a)); // the best-fit of ten members
+  const median = [...answers.map((a) => a.pValue)].sort((a, b) => a - b)[5];
+  assert.ok(median < 0.3, `members' median p-value ${median}`);
+  assert.ok(answers.every((a) => a.inTrainingSet));
+  assert.equal(member.pValue, 1 / (member.heldOut + 1), 'fit better than every held-out example');
+  assert.match(member.answer, new RegExp(`^It is in the training data\\. The model fits it better than all ${member.heldOut} examples it never saw; .* cannot go below`));
+  assert.equal(member.longestShared.length, member.query.output.length, 'found verbatim in the training text');
+  assert.equal(outsider.inTrainingSet, false);
+  assert.match(outsider.answer, /^It is not, exactly, in the training data/);
+  assert.ok(outsider.powerAtAlpha.estimate > 0.2, `power ${JSON.stringify(outsider.powerAtAlpha)}`);
+  assert.equal(member.generations.length, 4);
   loaded.model.dispose();
 });

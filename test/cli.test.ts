@@ -112,7 +112,8 @@ test('bad input: one line on stderr, non-zero exit, no stack trace', () => {
   assertCleanError(engram('sample', 'plain.safetensors'), /not an engram model/);
   assertCleanError(engram('sample', 'speech.safetensors'), /holds a whisper model .* needs a gpt model/);
   assertCleanError(engram('inspect', 'truncated.safetensors'), /truncated/);
-  assertCleanError(engram('audit', 'speech.safetensors'), /supports text models, image models and taggers/);
+  assertCleanError(engram('audit', 'speech.safetensors'), /pass that data with --data/);
+  assertCleanError(engram('transcribe', 'speech.safetensors', 'x.wav'), /holds a whisper model .* needs a speech model/);
   assertCleanError(engram('train', 'text', '--data', 'small.txt', '--out', 'fresh.safetensors', '--resume'), /no checkpoint beside fresh.safetensors/);
   const unknown = engram('frobnicate');
   assert.equal(unknown.code, 2);

@@ -133,6 +133,12 @@ test('in a real browser: load WordNet, train, sample, audit, download; the CLI s
     assert.match(await page.textContent('#verdict') ?? '', /Verdict:/);
     await page.screenshot({ path: path.join(SHOTS, '3-audit.png'), fullPage: true });
 
+    // Is my work in there? A made-up line is not in the training data.
+    await page.fill('#query-input', 'glorpish\tin a glorpish manner');
+    await page.click('#query');
+    await page.waitForSelector('#query-out .verdict, #query-out .error', { timeout: 120_000 });
+    assert.match(await page.textContent('#query-out') ?? '', /glorpish: It is not, exactly, in the training data/);
+
     // Open a model: a foreign file gets the CLI's message, in the page.
     await page.setInputFiles('#modelfile', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
     await page.waitForSelector('#model-out .error');
@@ -170,6 +176,19 @@ test('in a real browser: MNIST digits, trained and drawn', { timeout: 300_000 },
     await page.click('#draw');
     await page.waitForFunction(() => (document.querySelector('#image-out') as HTMLImageElement).src.startsWith('data:image/png'));
     await page.screenshot({ path: path.join(SHOTS, '5-digits.png'), fullPage: true });
+
+    // Images to tags: a tiny digit tagger, and a dropped digit gets tags with probabilities.
+    await page.selectOption('#task', 'tagger');
+    await page.selectOption('#spec', 'mnist:100');
+    await page.fill('#steps', '30');
+    await page.click('#train');
+    await page.waitForSelector('#download:not([hidden]), #samples .error', { timeout: 120_000 });
+    assert.equal(await page.$('#samples .error'), null, await page.textContent('#samples') ?? '');
+    const { loadMnist } = await import('../src/data/mnist.js');
+    const { encodePng } = await import('../src/data/imageFile.js');
+    await page.setInputFiles('#tag-file', { name: 'seven.png', mimeType: 'image/png', buffer: Buffer.from(encodePng(loadMnist({ size: 28, perDigit: 1 }).examples[7].image)) });
+    await page.waitForFunction(() => /%/.test(document.querySelector('#tag-out')?.textContent ?? ''));
+    assert.match(await page.textContent('#tag-out') ?? '', /^seven\.png: \d \d+\.\d%, \d \d+\.\d%/);
   } finally {
     await browser.close();
     server.close();

@@ -1,10 +1,14 @@
 // engram audit MODEL: did the model learn patterns or copy its training data? Writes audit.json (every
 // number with its interval and the settings) and report.html (verdict, charts, worst cases).
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DatasetError } from '../errors.js';
 import { loadTextDataset } from '../data/index.js';
+import { readTextFile } from '../data/textFile.js';
+import { decodeImage, resize } from '../data/imageFile.js';
+import { QUERY_DEFAULTS, runImageQuery, runTextQuery } from '../audit/query.js';
+import { renderImageQueryHtml, renderTextQueryHtml } from '../report/queryHtml.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS, type TextAuditSettings } from '../audit/textAudit.js';
 import { renderTextAuditHtml } from '../report/html.js';
 import { textModelFromRecord, TEXT_TASK } from '../tasks/text.js';
@@ -22,6 +26,10 @@ import { kebab, numberFlag, parseCommand } from './flags.js';
 import { ProgressBar } from './progress.js';
 import { checkOutputDirectory } from './outputs.js';
 import { checkRange } from '../train/config.js';
+import { SPEECH_TASK, speechModelFromRecord } from '../tasks/speech.js';
+import { loadSpeechDataset } from '../data/speech.js';
+import { runSpeechAudit } from '../audit/speechAudit.js';
+import { renderSpeechAuditHtml } from '../report/speechHtml.js';
 import type { ReferenceOptions } from '../audit/referenceAudit.js';
 
 export const AUDIT_HELP = `usage: engram audit MODEL [--data SPEC] [--out DIR] [--seed S] [flags for the model's kind]
@@ -31,6 +39,11 @@ examples. Rebuilds the train/held-out split from the weights file's provenance a
 fingerprint does not match. Writes audit.json (every number, its interval, the settings) and report.html.
   --data SPEC          the training dataset (default: the one named in the weights file, if built in)
   --out DIR            where audit.json and report.html go (default: audit/ beside MODEL)
+  --query FILE         "is my work in there?": instead of the full audit, place FILE (text: one example per
+                       line, input<TAB>output or a plain line; image models: a PNG or JPEG) among held-out
+                       and training examples by its loss (a p-value, and the test's power at 5% false
+                       alarms), say whether it is in the training split, and show what is closest to it;
+                       writes query.json and query.html
   --reference-models [K]  also run LiRA (online and offline) and RMIA with K reference models (default K 8),
                        each trained like MODEL on a random half of the audited examples plus the rest of
                        its training set; cached in DIR/reference-models/ and reused by the next audit
@@ -59,6 +72,8 @@ inference on the denoising loss; sample grids and a gallery of generations besid
                        as the baseline (default ${IMAGE_AUDIT_DEFAULTS.baselineImages})
   --loss-steps T       timesteps of the denoising loss for membership inference (default ${IMAGE_AUDIT_DEFAULTS.lossSteps.join(',')})
   --examples N         images per side for membership inference (default ${IMAGE_AUDIT_DEFAULTS.examples})
+Speech models (--data as in training): character and word error rates on training and held-out speech,
+membership inference on the CTC loss, and the utterances it got wrong with audio players.
 Taggers: membership inference on the per-image loss, and a gallery of the training images fit best.
   --examples N         images per side (default ${TEXT_AUDIT_DEFAULTS.examples})`;
 
@@ -99,6 +114,18 @@ async function auditTagger(weights: WeightsFile, values: Record<string, string |
   writeReport(file, values, report, renderTaggerAuditHtml(report));
 }
 
+async function auditSpeech(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
+  const { file, record } = weights;
+  const trainedOn = record.provenance.dataset.name;
+  if (!values.data) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that data with --data so the audit can rebuild the split`);
+  const examples = numberFlag(values, 'examples', 500);
+  checkRange('examples', examples, { min: 1, max: 1e7, integer: true });
+  const loaded = speechModelFromRecord(record, file);
+  const report = runSpeechAudit({ model: loaded.model, record, file, dataset: loadSpeechDataset(String(values.data)), examples, seed: numberFlag(values, 'seed', 0) });
+  loaded.model.dispose();
+  writeReport(file, values, report, renderSpeechAuditHtml(report));
+}
+
 async function auditImageModel(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
   const { file } = weights;
   const loaded = imageModelFromRecord(weights.record, file);
@@ -130,11 +157,58 @@ function reportDirectory(file: string, values: Record<string, string | boolean |
   return (values.out as string | undefined) ?? path.join(path.dirname(file), 'audit');
 }
 
+/** --query: places the text or image in FILE among held-out and training examples (src/audit/query.ts). */
+async function queryModel(weights: WeightsFile, values: Record<string, string | boolean | undefined>): Promise<void> {
+  const { file, record } = weights;
+  const queryFile = String(values.query);
+  const settings = { ...QUERY_DEFAULTS, examples: numberFlag(values, 'examples', QUERY_DEFAULTS.examples), seed: numberFlag(values, 'seed', QUERY_DEFAULTS.seed) };
+  checkRange('examples', settings.examples, { min: 1, max: 1e7, integer: true });
+  const out = reportDirectory(file, values);
+  let answers: { answer: string; label: string }[];
+  let json: unknown;
+  let html: string;
+  if (record.task === TEXT_TASK) {
+    const queries = readTextFile(queryFile).examples;
+    const trainedOn = record.provenance.dataset.name;
+    const dataSpec = (values.data as string | undefined) ?? (trainedOn.startsWith('wordnet') ? trainedOn : undefined);
+    if (!dataSpec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that file with --data so the query can rebuild the split`);
+    const loaded = textModelFromRecord(record, file);
+    const items = runTextQuery({ ...loaded, dataset: loadTextDataset(dataSpec), queries, settings });
+    loaded.model.dispose();
+    answers = items.map((q) => ({ label: q.query.input || q.query.output.slice(0, 40), answer: q.answer }));
+    json = items;
+    html = renderTextQueryHtml(file, items);
+  } else if (record.task === IMAGE_TASK) {
+    const loaded = imageModelFromRecord(record, file);
+    const size = loaded.model.config.imageSize;
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(queryFile);
+    } catch (error) {
+      throw new DatasetError(`cannot read ${queryFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const pixels = resize(decodeImage(bytes, queryFile), size).pixels;
+    const lossSteps = IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000));
+    const items = runImageQuery({ ...loaded, file, dataset: trainingImages(weights, values, size), queries: [{ source: queryFile, pixels }], lossSteps, settings });
+    loaded.model.dispose();
+    answers = items.map((q) => ({ label: q.source, answer: q.answer }));
+    json = items;
+    html = renderImageQueryHtml(file, size, items);
+  } else {
+    throw new ConfigError(`--query works on text and image models; ${file} is a ${record.kind} model for ${record.task}`);
+  }
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'query.json'), JSON.stringify(json, (key, value) => (key === 'pixels' || key === 'generations' && Array.isArray(value) && value[0] instanceof Float32Array ? undefined : value), 2));
+  writeFileSync(path.join(out, 'query.html'), html);
+  for (const a of answers) console.log(`${a.label}: ${a.answer}`);
+  console.log(`wrote ${path.join(out, 'query.json')} and ${path.join(out, 'query.html')}`);
+}
+
 /** Writes audit.json (without raw pixels) and report.html, and prints the verdict. */
 function writeReport(file: string, values: Record<string, string | boolean | undefined>, report: { verdict: string }, html: string): void {
   const out = reportDirectory(file, values);
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, (key, value) => (key === 'pixels' ? undefined : value), 2));
+  writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, (key, value) => (key === 'pixels' || key === 'samples' ? undefined : value), 2));
   writeFileSync(path.join(out, 'report.html'), html);
   console.log(report.verdict);
   console.log(`wrote ${path.join(out, 'audit.json')} and ${path.join(out, 'report.html')}`);
@@ -174,7 +248,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     data: { type: 'string' }, out: { type: 'string' }, examples: { type: 'string' }, 'prefix-lengths': { type: 'string' },
     'suffix-length': { type: 'string' }, seed: { type: 'string' }, temperatures: { type: 'string' }, samples: { type: 'string' },
     'max-tokens': { type: 'string' }, 'canary-seed': { type: 'string' }, 'canary-candidates': { type: 'string' },
-    'extraction-examples': { type: 'string' }, 'reference-models': { type: 'string' },
+    'extraction-examples': { type: 'string' }, 'reference-models': { type: 'string' }, query: { type: 'string' },
     conditions: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, 'baseline-images': { type: 'string' }, 'loss-steps': { type: 'string' },
   });
   if (values.help) return console.log(AUDIT_HELP);
@@ -183,9 +257,11 @@ export async function auditCommand(argv: string[]): Promise<void> {
   checkOutputDirectory(reportDirectory(file, values), [file, ...(values.data ? [String(values.data)] : [])]);
   const weights = await readWeightsFile(file);
   const { record } = weights;
+  if (values.query !== undefined) return queryModel(weights, values);
   if (record.task === TAGGER_TASK) return auditTagger(weights, values);
+  if (record.task === SPEECH_TASK) return auditSpeech(weights, values);
   if (record.task === IMAGE_TASK) return auditImageModel(weights, values);
-  if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text models, image models and taggers; ${file} is a ${record.kind} model for ${record.task}`);
+  if (record.task !== TEXT_TASK) throw new ConfigError(`engram audit supports text, image, tagger and speech models; ${file} is a ${record.kind} model for ${record.task}`);
   const trainedOn = record.provenance.dataset.name;
   const dataSpec = (values.data as string | undefined) ?? (trainedOn.startsWith('wordnet') ? trainedOn : undefined);
   if (!dataSpec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that file with --data so the audit can rebuild the split`);

@@ -10,6 +10,7 @@ import { inspectCommand, INSPECT_HELP } from './inspect.js';
 import { sampleCommand, SAMPLE_HELP } from './sample.js';
 import { studioCommand, STUDIO_HELP } from './studio.js';
 import { tagCommand, TAG_HELP } from './tag.js';
+import { transcribeCommand, TRANSCRIBE_HELP } from './transcribe.js';
 import { trainCommand, TRAIN_HELP } from './train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   audit: { run: auditCommand, help: AUDIT_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   studio: { run: studioCommand, help: STUDIO_HELP },
+  transcribe: { run: transcribeCommand, help: TRANSCRIBE_HELP },
 };
 
 const USAGE = `engram ${ENGRAM_VERSION}: train small networks on real data, ship one weights file, sample, and measure what they remember.
@@ -29,6 +31,8 @@ usage: engram <command> [flags]    (engram <command> --help for its flags)
   train tagger train a CNN that tags images (MNIST digits, Twemoji, or a folder)
   sample       generate text or images from a weights file with a temperature and a seed
   tag          tag images with a trained tagger
+  train speech train a speech recogniser (WAV files with transcripts, or spoken digits)
+  transcribe   write what a speech model hears in WAV files
   inspect      show a weights file's config, size and provenance
   audit        measure what a model remembers of its training data (JSON + HTML report)
   demo         train a small model on WordNet and sample from it

@@ -1,5 +1,6 @@
 // engram train text: flags -> configs -> tasks/text -> a weights file, with a progress bar, a JSONL log of
 // every evaluation, and Ctrl-C saving a checkpoint.
+import { trainSpeechCommand } from './trainSpeech.js';
 import { ConfigError } from '../errors.js';
 import { loadTextDataset } from '../data/index.js';
 import { GPT_DEFAULTS } from '../models/gptConfig.js';
@@ -32,11 +33,13 @@ canaries (Carlini et al. 2019): --canaries N (or N,REPEATS...) inserts N random 
         repeat count; --canary-repeats ${CANARY_REPEATS.join(',')} (0 = never inserted, the reference); --canary-seed 0 rebuilds
         them at audit time (the weights file keeps only their hashes)
 Ctrl-C saves a checkpoint and exits; run the same command with --resume to continue.
-Other tasks: engram train image --help (tags -> image), engram train tagger --help (image -> tags).`;
+Other tasks: engram train image --help (tags -> image), engram train tagger --help (image -> tags),
+engram train speech --help (speech -> text).`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'tagger') return trainTaggerCommand(argv.slice(1));
   if (argv[0] === 'image') return trainImageCommand(argv.slice(1));
+  if (argv[0] === 'speech') return trainSpeechCommand(argv.slice(1));
   const { values, positionals } = parseCommand(argv, {
     data: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, force: { type: 'boolean' },
     canaries: { type: 'string' }, 'canary-repeats': { type: 'string' }, 'canary-seed': { type: 'string' },
@@ -44,7 +47,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   });
   if (values.help) return console.log(TRAIN_HELP);
   if (positionals[0] !== 'text' || positionals.length > 1) {
-    throw new ConfigError(`engram train needs a task: "engram train text", "engram train image" or "engram train tagger" (got ${positionals.length ? positionals.join(' ') : 'none'}); see --help`);
+    throw new ConfigError(`engram train needs a task: "engram train text", "engram train image", "engram train tagger" or "engram train speech" (got ${positionals.length ? positionals.join(' ') : 'none'}); see --help`);
   }
   const out = (values.out as string | undefined) ?? 'model.safetensors';
   const storage = new FileStorage();

@@ -34,6 +34,7 @@ function showError(where: HTMLElement, error: unknown): void {
 const SPECS: Record<Task, [string, string][]> = {
   text: [['wordnet:adv', 'WordNet adverbs (3,625 glosses)'], ['wordnet:verb', 'WordNet verbs'], ['wordnet:adj', 'WordNet adjectives'], ['wordnet:noun', 'WordNet nouns'], ['wordnet', 'all of WordNet (117,791)']],
   image: [['mnist:20', 'MNIST, 20 per digit'], ['mnist:100', 'MNIST, 100 per digit'], ['mnist', 'MNIST, all 10,000']],
+  tagger: [['mnist:100', 'MNIST, 100 per digit'], ['mnist:20', 'MNIST, 20 per digit'], ['mnist', 'MNIST, all 10,000']],
 };
 
 const task = () => $<HTMLSelectElement>('task').value as Task;
@@ -69,6 +70,9 @@ trained ${p.steps} steps on ${escapeHtml(p.dataset.name)} ${escapeHtml(p.dataset
 <pre>config ${escapeHtml(JSON.stringify(m.modelConfig))}</pre>`;
   $('try-text').hidden = m.task !== 'text';
   $('try-image').hidden = m.task !== 'tags-to-image';
+  $('try-tagger').hidden = m.task !== 'image-to-tags';
+  $('query-text').hidden = m.task !== 'text';
+  $('query-image').hidden = m.task !== 'tags-to-image';
 }
 
 const losses: { step: number; train: number; heldOut: number }[] = [];
@@ -76,7 +80,7 @@ function drawChart(): void {
   $('chart').innerHTML = lineChart([
     { name: 'train', color: '#c0392b', points: losses.map((l) => [l.step, l.train] as const) },
     { name: 'held-out', color: '#2471a3', points: losses.map((l) => [l.step, l.heldOut] as const) },
-  ], { title: 'Loss', xLabel: 'step', yLabel: task() === 'text' ? 'nats per character' : 'denoising loss' });
+  ], { title: 'Loss', xLabel: 'step', yLabel: { text: 'nats per character', image: 'denoising loss', tagger: 'nats per image' }[task()] });
 }
 
 let control: Int32Array | undefined;
@@ -169,6 +173,39 @@ async function audit(): Promise<void> {
   }
 }
 
+/** A dropped image as RGB floats in [0, 1], decoded by the browser and composited over white. */
+async function imagePixels(file: File): Promise<{ name: string; width: number; height: number; pixels: Float32Array }> {
+  const bitmap = await createImageBitmap(file);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext('2d')!;
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, bitmap.width, bitmap.height);
+  context.drawImage(bitmap, 0, 0);
+  const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const pixels = new Float32Array(bitmap.width * bitmap.height * 3);
+  for (let i = 0; i < bitmap.width * bitmap.height; i++) for (let c = 0; c < 3; c++) pixels[3 * i + c] = rgba[4 * i + c] / 255;
+  return { name: file.name, width: bitmap.width, height: bitmap.height, pixels };
+}
+
+async function askQuery(): Promise<void> {
+  const out = $('query-out');
+  out.textContent = 'asking...';
+  $<HTMLButtonElement>('query').disabled = true;
+  try {
+    const file = $<HTMLInputElement>('query-file').files?.[0];
+    const image = current?.task === 'tags-to-image' && file ? await imagePixels(file) : undefined;
+    const result = await ask<{ answers: string[]; html: string }>({ type: 'query', text: $<HTMLTextAreaElement>('query-input').value, image, file: droppedText });
+    out.innerHTML = result.answers.map((a) => `<p class="verdict">${escapeHtml(a)}</p>`).join('');
+    const frame = $<HTMLIFrameElement>('query-report');
+    frame.srcdoc = result.html;
+    frame.hidden = false;
+  } catch (error) {
+    showError(out, error);
+  } finally {
+    $<HTMLButtonElement>('query').disabled = false;
+  }
+}
+
 async function openModel(file: File): Promise<void> {
   try {
     showModel(await ask<ModelSummary>({ type: 'open', name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }), $('model-out'));
@@ -210,10 +247,41 @@ function wire(): void {
     if (current?.task === 'tags-to-image') void drawImages();
   });
   $('audit').addEventListener('click', audit);
+  $<HTMLInputElement>('tag-file').addEventListener('change', async (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    if (!file) return;
+    try {
+      const tags = await ask<{ tag: string; probability: number }[]>({ type: 'tag', image: await imagePixels(file) });
+      $('tag-out').textContent = `${file.name}: ${tags.map((t) => `${t.tag} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`;
+    } catch (error) {
+      showError($('tag-out'), error);
+    }
+  });
+  $('query').addEventListener('click', askQuery);
   $<HTMLInputElement>('modelfile').addEventListener('change', (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];
     if (file) void openModel(file);
   });
+}
+
+/** The models engram ships (npm run models): open one with a click, or read its audit report. */
+async function listShippedModels(): Promise<void> {
+  const response = await fetch('/models/index.json');
+  const models = response.ok ? ((await response.json()) as { name: string; report?: string }[]) : [];
+  if (models.length === 0) return;
+  $('shipped').innerHTML = 'Models engram trained itself: ' + models.map((m) => `<button data-model="${escapeHtml(m.name)}">${escapeHtml(m.name)}</button>` +
+    (m.report ? ` <a href="${escapeHtml(m.report)}" target="_blank">its audit</a>` : '')).join(' &nbsp; ');
+  for (const button of $('shipped').querySelectorAll<HTMLButtonElement>('button[data-model]')) {
+    button.addEventListener('click', async () => {
+      const name = button.dataset.model!;
+      try {
+        const bytes = new Uint8Array(await (await fetch(`/models/${name}`)).arrayBuffer());
+        showModel(await ask<ModelSummary>({ type: 'open', name, bytes }), $('model-out'));
+      } catch (error) {
+        showError($('model-out'), error);
+      }
+    });
+  }
 }
 
 async function main(): Promise<void> {
@@ -223,6 +291,7 @@ async function main(): Promise<void> {
   try {
     const info = await ask<InitResult>({ type: 'init' });
     $('backend').textContent = `Engine: ${info.backend}${info.crossOriginIsolated ? '' : ' (page not cross-origin isolated: one thread)'}; WebGPU ${info.webgpu ? 'offered by this browser, not used yet' : 'not offered'}; ready in ${Math.round(performance.now() - started)} ms.`;
+    await listShippedModels();
     document.body.dataset.ready = 'true';
   } catch (error) {
     showError($('backend'), error);

@@ -2,7 +2,7 @@
 // engine; the worker never touches the page. Every request has an id; the worker answers with progress
 // messages and then one `done` or `error` for that id.
 
-export type Task = 'text' | 'image';
+export type Task = 'text' | 'image' | 'tagger';
 export type Preset = 'tiny' | 'small' | 'default';
 
 export type Request =
@@ -12,7 +12,9 @@ export type Request =
   | { type: 'open'; name: string; bytes: Uint8Array }
   | { type: 'sample-text'; prompt: string; temperature: number; topK: number; topP: number; seed: number; samples: number; maxTokens: number }
   | { type: 'sample-image'; tags: string; temperature: number; guidance: number; seed: number; samples: number; steps: number }
-  | { type: 'audit'; file?: { name: string; bytes: Uint8Array } };
+  | { type: 'audit'; file?: { name: string; bytes: Uint8Array } }
+  | { type: 'tag'; image: { name: string; width: number; height: number; pixels: Float32Array } }
+  | { type: 'query'; text?: string; image?: { name: string; width: number; height: number; pixels: Float32Array }; file?: { name: string; bytes: Uint8Array } };
 
 /** Control slots the page writes while training runs (shared memory, read between steps). */
 export const CONTROL = { paused: 0, stop: 1 } as const;

