@@ -175,6 +175,12 @@ test('in a real browser: MNIST digits, trained and drawn', { timeout: 300_000 },
     await page.fill('#tags', '3');
     await page.click('#draw');
     await page.waitForFunction(() => (document.querySelector('#image-out') as HTMLImageElement).src.startsWith('data:image/png'));
+    // Did it copy? The audit in the page, then the copy hunt: choose a generation, see its neighbours and numbers.
+    await page.click('#audit');
+    await page.waitForSelector('#verdict:not([hidden]), #audit-status .error', { timeout: 240_000 });
+    assert.match(await page.textContent('#verdict') ?? '', /near-copies of a training image/);
+    await page.click('#hunt-grid button');
+    assert.match(await page.textContent('#hunt-detail') ?? '', /ratio .*Membership of the nearest training image: It is in the training data/s);
     await page.screenshot({ path: path.join(SHOTS, '5-digits.png'), fullPage: true });
 
     // Images to tags: a tiny digit tagger, and a dropped digit gets tags with probabilities.

@@ -1,7 +1,7 @@
 // engram studio's page: controls and views only. Every dataset, model, sample and audit comes from the
 // engine's Web Worker (worker.ts) through protocol.ts, so the page never freezes while a model trains.
 import { escapeHtml, lineChart } from '../report/svg.js';
-import { CONTROL, type DatasetSummary, type InitResult, type ModelSummary, type Progress, type Request, type Response, type Task, type TrainResultMessage } from './protocol.js';
+import { CONTROL, type DatasetSummary, type HuntItem, type InitResult, type ModelSummary, type Progress, type Request, type Response, type Task, type TrainResultMessage } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const worker = new Worker('./worker.js', { type: 'module' });
@@ -157,20 +157,43 @@ async function audit(): Promise<void> {
   const status = $('audit-status');
   $<HTMLButtonElement>('audit').disabled = true;
   try {
-    const result = await ask<{ verdict: string; html: string }>({ type: 'audit', file: droppedText }, (p) => {
+    const result = await ask<{ verdict: string; html: string; hunt?: HuntItem[] }>({ type: 'audit', file: droppedText }, (p) => {
       if (p.kind === 'stage') status.textContent = `${p.stage}: ${p.done}/${p.total}`;
     });
     status.textContent = 'done';
     $('verdict').textContent = result.verdict;
     $('verdict').hidden = false;
-    const frame = $<HTMLIFrameElement>('report');
-    frame.srcdoc = result.html;
-    frame.hidden = false;
+    showCopyHunt(result.hunt);
+    showReport('report', result.html);
   } catch (error) {
     showError(status, error);
   } finally {
     $<HTMLButtonElement>('audit').disabled = false;
   }
+}
+
+/** The copy hunt: a button per generation; choosing one shows it beside its nearest training images. */
+function showCopyHunt(items: HuntItem[] | undefined): void {
+  $('hunt').hidden = !items?.length;
+  if (!items?.length) return;
+  $('hunt-grid').innerHTML = items.map((h, i) => `<button data-hunt="${i}" class="${h.flagged ? 'flagged' : ''}" aria-label="generation ${i + 1}: ${escapeHtml(h.label)}"><img src="${h.generation}" alt=""></button>`).join('');
+  $('hunt-detail').innerHTML = '';
+  for (const button of $('hunt-grid').querySelectorAll<HTMLButtonElement>('button[data-hunt]')) {
+    button.addEventListener('click', () => {
+      const h = items[Number(button.dataset.hunt)];
+      const figure = (src: string, caption: string) => `<figure><img src="${src}" alt="${escapeHtml(caption)}"><figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+      $('hunt-detail').innerHTML = `<p><b>${escapeHtml(h.label)}</b>: ratio ${h.ratio.toFixed(2)} (a near-copy below 1)${h.flagged ? ', <b>flagged</b>' : ''}.</p>
+<div class="preview">${figure(h.generation, 'generated')}${h.nearest.map((n) => figure(n.src, `training #${n.index}, tiled L2 ${n.tiledL2.toFixed(3)}`)).join('')}${figure(h.robust.src, `robust match #${h.robust.index}, ${h.robust.distance.toFixed(3)}`)}</div>
+<p>Membership of the nearest training image: ${escapeHtml(h.membership.answer)}</p>`;
+    });
+  }
+}
+
+/** A report page (the CLI's HTML) in its frame. */
+function showReport(frameId: string, html: string): void {
+  const frame = $<HTMLIFrameElement>(frameId);
+  frame.srcdoc = html;
+  frame.hidden = false;
 }
 
 /** A dropped image as RGB floats in [0, 1], decoded by the browser and composited over white. */
@@ -196,9 +219,7 @@ async function askQuery(): Promise<void> {
     const image = current?.task === 'tags-to-image' && file ? await imagePixels(file) : undefined;
     const result = await ask<{ answers: string[]; html: string }>({ type: 'query', text: $<HTMLTextAreaElement>('query-input').value, image, file: droppedText });
     out.innerHTML = result.answers.map((a) => `<p class="verdict">${escapeHtml(a)}</p>`).join('');
-    const frame = $<HTMLIFrameElement>('query-report');
-    frame.srcdoc = result.html;
-    frame.hidden = false;
+    showReport('query-report', result.html);
   } catch (error) {
     showError(out, error);
   } finally {

@@ -67,3 +67,15 @@ export interface InitResult {
   readonly threads: number;
   readonly webgpu: boolean;
 }
+
+/** One generation in the copy hunt: beside its nearest training images, with the distances and how member-like the nearest is. */
+export interface HuntItem {
+  readonly generation: string;
+  readonly label: string;
+  readonly nearest: readonly { readonly src: string; readonly index: number; readonly tiledL2: number }[];
+  readonly robust: { readonly src: string; readonly index: number; readonly distance: number };
+  readonly ratio: number;
+  readonly flagged: boolean;
+  /** The nearest training image's denoising loss placed among held-out images (audit/query.ts). */
+  readonly membership: { readonly loss: number; readonly pValue: number; readonly answer: string };
+}

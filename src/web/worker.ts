@@ -6,6 +6,7 @@ import type { Dataset } from '../data/index.js';
 import type { ImageDataset } from '../data/imageDataset.js';
 import { GPT_DEFAULTS } from '../models/gptConfig.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
+import type { EvalRecord } from '../train/trainer.js';
 import { decodeModelFile, encodeModelFile, type ModelRecord } from '../weights/modelFile.js';
 import { MemoryStorage } from '../weights/storage.js';
 import { generateText, MADE_UP_WORDS, SPLIT_DEFAULTS, TEXT_TASK, textModelFromRecord, trainTextModel, type TextModelSettings } from '../tasks/text.js';
@@ -20,9 +21,11 @@ import { tileImages } from '../data/imageFile.js';
 import { loadImageDatasetInBrowser, loadTextDatasetInBrowser } from './datasets.js';
 import { parseLines } from '../data/index.js';
 import { resize } from '../data/imageFile.js';
-import { QUERY_DEFAULTS, runImageQuery, runTextQuery } from '../audit/query.js';
+import { placeLoss, QUERY_DEFAULTS, runImageQuery, runTextQuery } from '../audit/query.js';
+import { denoisingLosses, meanOverSteps } from '../audit/imageLosses.js';
+import { isHeldOut } from '../data/split.js';
 import { renderImageQueryHtml, renderTextQueryHtml } from '../report/queryHtml.js';
-import { CONTROL, type DatasetSummary, type InitResult, type ModelSummary, type Preset, type Progress, type Request, type Response, type TrainResultMessage } from './protocol.js';
+import { CONTROL, type DatasetSummary, type HuntItem, type InitResult, type ModelSummary, type Preset, type Progress, type Request, type Response, type TrainResultMessage } from './protocol.js';
 
 const post = (message: Response, transfer: Transferable[] = []) => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(message, transfer);
 
@@ -127,47 +130,46 @@ async function train(id: number, r: Extract<Request, { type: 'train' }>): Promis
       progress({ kind: 'step', step: s.step, steps: s.steps, loss: s.loss, itemsPerSecond: s.itemsPerSecond, unit });
     }
   };
+  const configFor = (train: TrainConfig): TrainConfig => {
+    const steps = r.steps ?? train.steps;
+    return { ...train, steps, seed: r.seed ?? train.seed, evalEvery: Math.min(train.evalEvery, steps) };
+  };
+  /** Reports an evaluation, then samples from the weights kept so far, if there are any yet. */
+  const evaluated = (sample?: (record: ModelRecord, step: number) => Progress) => (e: EvalRecord) => {
+    progress({ kind: 'eval', step: e.step, trainLoss: e.trainLoss, heldOutLoss: e.heldOutLoss });
+    const bytes = storage.files.get('model.safetensors');
+    if (bytes && sample) progress(sample(decodeModelFile(bytes, 'model'), e.step));
+  };
+  const common = { out: 'model.safetensors', split: SPLIT_DEFAULTS, storage, stopRequested: controlled(control) };
   let stopped = false;
   try {
     if (r.task === 'text') {
       const preset = TEXT_PRESETS[r.preset];
-      const trainConfig = { ...preset.train, steps: r.steps ?? preset.train.steps, seed: r.seed ?? preset.train.seed, evalEvery: Math.min(preset.train.evalEvery, r.steps ?? preset.train.steps) };
       await trainTextModel({
-        dataset: await textData(r.spec, r.file), out: 'model.safetensors', model: preset.model, train: trainConfig, split: SPLIT_DEFAULTS, storage,
-        onStep: (s) => onStep(s, 'tok/s'), stopRequested: controlled(control),
-        onEval: (e) => {
-          progress({ kind: 'eval', step: e.step, trainLoss: e.trainLoss, heldOutLoss: e.heldOutLoss });
-          const bytes = storage.files.get('model.safetensors');
-          if (!bytes) return;
-          const loaded = textModelFromRecord(decodeModelFile(bytes, 'model'), 'model');
+        ...common, dataset: await textData(r.spec, r.file), model: preset.model, train: configFor(preset.train), onStep: (s) => onStep(s, 'tok/s'),
+        onEval: evaluated((record, step) => {
+          const loaded = textModelFromRecord(record, 'model');
           const texts = MADE_UP_WORDS.slice(0, 3).map((w) => `${w}: ${generateText(loaded, w, { temperature: 0.7, topK: 0, topP: 1, seed: 0, samples: 1, maxTokens: 80 })[0]}`);
           loaded.model.dispose();
-          progress({ kind: 'samples', step: e.step, texts });
-        },
+          return { kind: 'samples', step, texts };
+        }),
       });
     } else if (r.task === 'tagger') {
       const preset = TAGGER_PRESETS[r.preset];
-      const trainConfig = { ...preset.train, steps: r.steps ?? preset.train.steps, seed: r.seed ?? preset.train.seed, evalEvery: Math.min(preset.train.evalEvery, r.steps ?? preset.train.steps) };
       await trainTagger({
-        dataset: await imageData(r.spec, preset.size), out: 'model.safetensors', settings: { ...TAGGER_SETTINGS_DEFAULTS, channels: preset.channels }, train: trainConfig, split: SPLIT_DEFAULTS, storage,
-        onStep: (s) => onStep(s, 'img/s'), stopRequested: controlled(control),
-        onEval: (e) => progress({ kind: 'eval', step: e.step, trainLoss: e.trainLoss, heldOutLoss: e.heldOutLoss }),
+        ...common, dataset: await imageData(r.spec, preset.size), settings: { ...TAGGER_SETTINGS_DEFAULTS, channels: preset.channels }, train: configFor(preset.train),
+        onStep: (s) => onStep(s, 'img/s'), onEval: evaluated(),
       });
     } else {
       const preset = IMAGE_PRESETS[r.preset];
-      const trainConfig = { ...preset.train, steps: r.steps ?? preset.train.steps, seed: r.seed ?? preset.train.seed, evalEvery: Math.min(preset.train.evalEvery, r.steps ?? preset.train.steps) };
       await trainImageModel({
-        dataset: await imageData(r.spec, preset.size), out: 'model.safetensors', model: preset.model, train: trainConfig, split: SPLIT_DEFAULTS, storage,
-        onStep: (s) => onStep(s, 'img/s'), stopRequested: controlled(control),
-        onEval: (e) => {
-          progress({ kind: 'eval', step: e.step, trainLoss: e.trainLoss, heldOutLoss: e.heldOutLoss });
-          const bytes = storage.files.get('model.safetensors');
-          if (!bytes) return;
-          const loaded = imageModelFromRecord(decodeModelFile(bytes, 'model'), 'model');
+        ...common, dataset: await imageData(r.spec, preset.size), model: preset.model, train: configFor(preset.train), onStep: (s) => onStep(s, 'img/s'),
+        onEval: evaluated((record, step) => {
+          const loaded = imageModelFromRecord(record, 'model');
           const images = loaded.vocabulary.tags.slice(0, 10).map((t) => imageDataUri(generateImages(loaded, [t], { samples: 1, steps: 20, temperature: 0, guidance: 2, seed: 0 })[0], preset.size));
           loaded.model.dispose();
-          progress({ kind: 'samples', step: e.step, images });
-        },
+          return { kind: 'samples', step, images };
+        }),
       });
     }
   } catch (error) {
@@ -202,7 +204,26 @@ function sampleImages(r: Extract<Request, { type: 'sample-image' }>): string {
 }
 
 /** The same audit and report as `engram audit`, with settings sized for a page. */
-async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Promise<{ verdict: string; html: string }> {
+/** The 24 most copy-like generations of an image audit, each with what the page shows when it is clicked. */
+function copyHunt(loaded: ReturnType<typeof imageModelFromRecord>, dataset: ImageDataset, report: Awaited<ReturnType<typeof runImageAudit>>): HuntItem[] {
+  const size = loaded.model.config.imageSize;
+  const train = dataset.examples.filter((e) => !isHeldOut(e.hash, current!.record.provenance.split));
+  const uri = (pixels: Float32Array) => imageDataUri(pixels, size);
+  const top = [...report.generations].sort((a, b) => a.ratio - b.ratio).slice(0, 24);
+  const nearestLosses = meanOverSteps(denoisingLosses(loaded.model, loaded.vocabulary, top.map((g) => train[g.nearest[0].index]), report.settings.lossSteps, report.settings.seed));
+  return top.map((g, i) => {
+    const placed = placeLoss(nearestLosses[i], report.membership.memberLosses, report.membership.heldOutLosses, true);
+    return {
+      generation: uri(g.pixels), label: `${report.conditions[g.condition].tags.slice(0, 3).join(', ')} at temperature ${g.temperature}`,
+      nearest: g.nearest.map((n) => ({ src: uri(train[n.index].image.pixels), index: n.index, tiledL2: n.tiledL2 })),
+      robust: { src: uri(train[g.robust.index].image.pixels), index: g.robust.index, distance: g.robust.distance },
+      ratio: g.ratio, flagged: g.nearCopy || g.robust.distance < report.robustCopies.threshold,
+      membership: { loss: placed.loss, pValue: placed.pValue, answer: placed.answer },
+    };
+  });
+}
+
+async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Promise<{ verdict: string; html: string; hunt?: HuntItem[] }> {
   if (!current) throw new EngramError('no model yet: train one or open a weights file');
   const progress = (stage: string, done: number, total: number) => post({ id, type: 'progress', progress: { kind: 'stage', stage, done, total } });
   const { record, name, bytes } = current;
@@ -229,7 +250,7 @@ async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Pr
       const outsiders = trainedOn === 'mnist' ? [] : (await imageData('mnist', size)).examples.filter((e) => !inside.has(e.hash));
       const settings = { ...IMAGE_AUDIT_DEFAULTS, samples: 2, temperatures: [0, 1], steps: 20, baselineImages: 300, examples: 300, lossSteps: IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000)) };
       const report = await runImageAudit({ ...loaded, file: name, dataset, outsiders, settings, progress });
-      return { verdict: report.verdict, html: renderImageAuditHtml(report) };
+      return { verdict: report.verdict, html: renderImageAuditHtml(report), hunt: copyHunt(loaded, dataset, report) };
     } finally {
       loaded.model.dispose();
     }
