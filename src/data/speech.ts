@@ -39,8 +39,28 @@ export function normaliseTranscript(text: string): string {
   return text.toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * The samples without leading and trailing silence: from the first to the last 10 ms stretch within 40 dB of
+ * the loudest one. Recordings differ most in how much silence surrounds the word (synthetic speech keeps
+ * a few hundred ms, the Free Spoken Digit Dataset is trimmed), which says nothing about the word.
+ */
+export function trimSilence(samples: Float32Array): Float32Array {
+  const hop = SAMPLE_RATE / 100;
+  const energies = Array.from({ length: Math.floor(samples.length / hop) }, (_, f) => {
+    let e = 0;
+    for (let i = f * hop; i < (f + 1) * hop; i++) e += samples[i] * samples[i];
+    return e / hop;
+  });
+  const loudest = Math.max(...energies, 1e-12);
+  const loud = (e: number) => e > loudest * 1e-4;
+  const first = energies.findIndex(loud);
+  const last = energies.length - 1 - [...energies].reverse().findIndex(loud);
+  if (first < 0) return samples;
+  return samples.subarray(Math.max(0, (first - 2) * hop), Math.min(samples.length, (last + 3) * hop));
+}
+
 export function speechExample(text: string, speaker: string, source: string, wav: Uint8Array): SpeechExample {
-  const samples = resample(decodeWav(wav, source), SAMPLE_RATE).samples;
+  const samples = trimSilence(resample(decodeWav(wav, source), SAMPLE_RATE).samples);
   const { frames, features } = logMel(samples);
   const quantised = Int16Array.from(samples, (s) => Math.round(Math.max(-1, Math.min(1, s)) * 32767));
   const hash = createHash('sha256').update(text).update('\u001e').update(new Uint8Array(quantised.buffer)).digest('hex');

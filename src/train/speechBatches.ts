@@ -45,7 +45,7 @@ export class SpeechBatches implements BatchSource<SpeechBatch> {
 
   trainBatch(step: number, seed: number): SpeechBatch {
     const rng = new Rng(deriveSeed(seed, 'batch', step));
-    return stackUtterances(Array.from({ length: this.batchSize }, () => this.train[rng.int(this.train.length)]));
+    return stackUtterances(Array.from({ length: this.batchSize }, () => augment(this.train[rng.int(this.train.length)], rng)));
   }
 
   evalBatches(split: 'train' | 'heldOut', count: number): SpeechBatch[] {
@@ -53,4 +53,31 @@ export class SpeechBatches implements BatchSource<SpeechBatch> {
     const rng = new Rng(deriveSeed(0, 'eval', split));
     return Array.from({ length: count }, () => stackUtterances(Array.from({ length: this.batchSize }, () => items[rng.int(items.length)])));
   }
+}
+
+/**
+ * Training-time augmentation, seeded by the step: a tempo change (the frames stretched or squeezed by 0.7-1.3,
+ * linear interpolation; speakers differ most in speed) and a band of up to 6 mel filters and a stretch of up
+ * to 8 frames masked (SpecAugment, Park et al. 2019), so no single band or moment carries a word. An
+ * utterance that the stretch would make too short for its transcript keeps its tempo.
+ */
+export function augment(item: SpeechItem, rng: Rng): SpeechItem {
+  const rate = 0.7 + 0.6 * rng.next();
+  let frames = Math.max(1, Math.round(item.frames * rate));
+  if (!fitsCtc({ ...item, frames })) frames = item.frames;
+  const features = new Float32Array(frames * MEL_BINS);
+  for (let f = 0; f < frames; f++) {
+    const at = frames === 1 ? 0 : (f * (item.frames - 1)) / (frames - 1);
+    const lo = Math.floor(at);
+    const hi = Math.min(item.frames - 1, lo + 1);
+    const w = at - lo;
+    for (let m = 0; m < MEL_BINS; m++) features[f * MEL_BINS + m] = (1 - w) * item.features[lo * MEL_BINS + m] + w * item.features[hi * MEL_BINS + m];
+  }
+  const band = rng.int(7);
+  const low = rng.int(MEL_BINS - band + 1);
+  for (let f = 0; f < frames; f++) features.fill(0, f * MEL_BINS + low, f * MEL_BINS + low + band);
+  const span = Math.min(rng.int(9), Math.floor(frames / 4));
+  const start = rng.int(Math.max(1, frames - span + 1));
+  features.fill(0, start * MEL_BINS, (start + span) * MEL_BINS);
+  return { features, frames, labels: item.labels };
 }
