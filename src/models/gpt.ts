@@ -81,6 +81,24 @@ function initialValues(name: string, size: number, c: GptConfig, rng: Rng): Floa
   return values;
 }
 
+/**
+ * Everything about the GPT's computation that is fixed in code rather than in GptConfig, written into each
+ * weights file's engram.model_config (as `architecture`) so that a reader, or a port to another framework,
+ * needs nothing but the file.
+ */
+export const GPT_ARCHITECTURE = {
+  layerNormEpsilon: 1e-5,
+  activation: 'gelu-tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))',
+  bias: 'every linear layer and LayerNorm has one',
+  tiedEmbeddings: 'the output layer is wte transposed; there is no separate lm_head',
+  positions: 'learned absolute (wpe)',
+  linearLayout: 'weights are [in, out]: y = x W + b (nn.Linear stores the transpose)',
+  attention: 'causal; c_attn projects to q, k, v in that order, [C, 3C]; heads are contiguous slices of C / n_head',
+  tokens: { eos: 0, sep: 1, unk: 2 },
+  layout: '<eos> input <sep> output <eos>; an output ends when <eos> is generated',
+  contextRestart: 'when generation fills blockSize, it restarts from the last floor(blockSize / 2) tokens',
+} as const;
+
 export class Gpt implements TrainableModel<TokenBatch> {
   readonly kind = 'gpt';
 
@@ -132,7 +150,7 @@ export class Gpt implements TrainableModel<TokenBatch> {
   }
 
   private layerNorm(x: Tensor, name: string): Tensor {
-    return ops.layerNorm(x, this.p(name + '.weight'), this.p(name + '.bias'), 1e-5);
+    return ops.layerNorm(x, this.p(name + '.weight'), this.p(name + '.bias'), GPT_ARCHITECTURE.layerNormEpsilon);
   }
 
   private linear(x: Tensor, name: string): Tensor {

@@ -5,7 +5,7 @@ import { ConfigError, DatasetError, WeightsFormatError } from '../errors.js';
 import { splitDataset, type Dataset, type SplitSpec } from '../data/index.js';
 import { canaryCopies, canaryHashes, makeCanaries, type CanarySpec } from '../data/canaries.js';
 import { CharTokenizer, type CharVocabulary } from '../codecs/charTokenizer.js';
-import { Gpt, gptParamShapes } from '../models/gpt.js';
+import { Gpt, GPT_ARCHITECTURE, gptParamShapes } from '../models/gpt.js';
 import { GPT_DEFAULTS, type GptConfig } from '../models/gptConfig.js';
 import { TextBatches } from '../train/textBatches.js';
 import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
@@ -68,7 +68,7 @@ export async function trainTextModel(req: TextTrainRequest): Promise<TextTrainOu
     engramVersion: '',
   });
   const recordOf = (state: TrainState, evalRecord: EvalRecord | undefined, withState: boolean): ModelRecord => ({
-    kind: model.kind, task: TEXT_TASK, modelConfig: { ...config }, trainConfig: req.train,
+    kind: model.kind, task: TEXT_TASK, modelConfig: { ...config, architecture: GPT_ARCHITECTURE }, trainConfig: req.train,
     vocabulary: tokenizer.toJSON(), provenance: provenance(state, evalRecord), params: state.params,
     trainState: withState ? state : undefined,
   });
