@@ -6,6 +6,7 @@ import { initEngine } from '../engine/index.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { auditCommand, AUDIT_HELP } from './audit.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
+import { exportCommand, EXPORT_HELP } from './export.js';
 import { inspectCommand, INSPECT_HELP } from './inspect.js';
 import { sampleCommand, SAMPLE_HELP } from './sample.js';
 import { studioCommand, STUDIO_HELP } from './studio.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   demo: { run: demoCommand, help: DEMO_HELP },
   studio: { run: studioCommand, help: STUDIO_HELP },
   transcribe: { run: transcribeCommand, help: TRANSCRIBE_HELP },
+  export: { run: exportCommand, help: EXPORT_HELP },
 };
 
 const USAGE = `engram ${ENGRAM_VERSION}: train small networks on real data, ship one weights file, sample, and measure what they remember.
@@ -35,6 +37,7 @@ usage: engram <command> [flags]    (engram <command> --help for its flags)
   transcribe   write what a speech model hears in WAV files
   inspect      show a weights file's config, size and provenance
   audit        measure what a model remembers of its training data (JSON + HTML report)
+  export       write a PyTorch module that loads a GPT weights file (and a nanoGPT checkpoint)
   demo         train a small model on WordNet and sample from it
   studio       serve the browser page: train, sample and audit in the browser`;
 
@@ -54,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   // The studio's engine runs in the browser, not here.
-  if (!rest.includes('--help') && !rest.includes('-h') && name !== 'studio') await initEngine();
+  if (!rest.includes('--help') && !rest.includes('-h') && name !== 'studio' && name !== 'export') await initEngine();
   await command.run(rest);
   return 0;
 }
