@@ -59,6 +59,19 @@ test('the studio server serves its bundle and named datasets only, cross-origin 
   }
 });
 
+test('the bundle\'s PNG reader decodes every Twemoji image exactly as pngjs does', async () => {
+  const { PNG: Shim } = await import('../src/web/shims/pngjs.js');
+  const { PNG } = await import('pngjs');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = path.join(ROOT, 'node_modules', 'emoji-datasource-twitter', 'img', 'twitter', '64');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.png'));
+  assert.ok(files.length > 3000);
+  for (const f of files) {
+    const bytes = readFileSync(path.join(dir, f));
+    assert.deepEqual(Shim.sync.read(new Uint8Array(bytes)).data, new Uint8Array(PNG.sync.read(bytes).data), f);
+  }
+});
+
 test('a bundle file that is a symlink out of the bundle is refused', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'engram-web-'));
   writeFileSync(path.join(dir, 'index.html'), '<p>ok</p>');
@@ -164,6 +177,12 @@ test('in a real browser: MNIST digits, trained and drawn', { timeout: 300_000 },
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
     await page.selectOption('#task', 'image');
+    // Twemoji decoded in the page by the bundle's PNG reader: the same dataset, to the fingerprint, as the CLI's.
+    await page.selectOption('#spec', 'emoji');
+    await page.click('#load');
+    await page.waitForSelector('#data-out b', { timeout: 60_000 });
+    const { loadEmoji } = await import('../src/data/emoji.js');
+    assert.match(await page.textContent('#data-out') ?? '', new RegExp(`1,911 examples, .*fingerprint ${loadEmoji({ size: 16 }).fingerprint.slice(0, 16)}`));
     await page.selectOption('#spec', 'mnist:20');
     await page.click('#load');
     await page.waitForSelector('#data-out img');

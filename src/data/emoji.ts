@@ -31,16 +31,34 @@ export function emojiTags(entry: Pick<EmojiEntry, 'name' | 'short_names' | 'cate
   return [...new Set(tags)];
 }
 
-export function loadEmoji(options: { size?: number; skinTones?: boolean; limit?: number } = {}): ImageDataset {
-  const size = options.size ?? 32;
+export interface EmojiOptions {
+  readonly size?: number;
+  readonly skinTones?: boolean;
+  readonly limit?: number;
+}
+
+export function loadEmoji(options: EmojiOptions = {}): ImageDataset {
   const require = createRequire(import.meta.url);
   const pkgFile = require.resolve('emoji-datasource-twitter/package.json');
   const dir = path.dirname(pkgFile);
   const version = `emoji-datasource-twitter@${(JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version}`;
-  const entries = (JSON.parse(readFileSync(path.join(dir, 'emoji.json'), 'utf8')) as EmojiEntry[])
-    .filter((e) => e.has_img_twitter)
-    .sort((a, b) => a.unified.localeCompare(b.unified));
-  const load = (image: string) => resize(decodeImage(readFileSync(path.join(dir, 'img', 'twitter', '64', image)), image), size);
+  return emojiFromFiles(readFileSync(path.join(dir, 'emoji.json'), 'utf8'), (image) => readFileSync(path.join(dir, 'img', 'twitter', '64', image)), version, options);
+}
+
+/** The images a dataset of these options needs, by file name (a browser fetches them before building it). */
+export function emojiImagesNeeded(emojiJson: string, options: EmojiOptions): string[] {
+  return emojiEntries(emojiJson).slice(0, options.limit).flatMap((e) => [e.image, ...(options.skinTones ? Object.values(e.skin_variations ?? {}).filter((v) => v.has_img_twitter).map((v) => v.image) : [])]);
+}
+
+function emojiEntries(emojiJson: string): EmojiEntry[] {
+  return (JSON.parse(emojiJson) as EmojiEntry[]).filter((e) => e.has_img_twitter).sort((a, b) => a.unified.localeCompare(b.unified));
+}
+
+/** The dataset from emoji.json's text and each 64 px PNG's bytes, however they were read (disk, or fetched in a browser). */
+export function emojiFromFiles(emojiJson: string, png: (image: string) => Uint8Array, version: string, options: EmojiOptions = {}): ImageDataset {
+  const size = options.size ?? 32;
+  const entries = emojiEntries(emojiJson);
+  const load = (image: string) => resize(decodeImage(png(image), image), size);
   const examples: ImageExample[] = [];
   const groupOfDrawing = new Map<string, string>(); // pixel hash -> the first emoji drawn so
   for (const entry of entries.slice(0, options.limit ?? entries.length)) {

@@ -20,7 +20,8 @@ const startsWith = (bytes: Uint8Array, magic: number[]) => magic.every((b, i) =>
 export function decodeImage(bytes: Uint8Array, source = 'image'): RgbImage {
   let rgba: { width: number; height: number; data: Uint8Array };
   try {
-    if (startsWith(bytes, PNG_MAGIC)) rgba = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    // pngjs wants a Node Buffer; the browser bundle's reader (src/web/shims/pngjs.ts) takes the bytes as they are.
+    if (startsWith(bytes, PNG_MAGIC)) rgba = PNG.sync.read(typeof Buffer === 'function' ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : (bytes as never));
     else if (startsWith(bytes, JPEG_MAGIC)) rgba = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
     else throw new DatasetError(`${source} is not a PNG or JPEG image`);
   } catch (err) {

@@ -16,7 +16,7 @@ export interface SpeechConfig {
   readonly vocabSize: number;
 }
 
-export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [16, 32], hidden: 128 };
+export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128 };
 /** Input frames per output frame. */
 export const TIME_REDUCTION = 4;
 

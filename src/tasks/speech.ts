@@ -19,7 +19,7 @@ export const SPEECH_TASK = 'speech-to-text';
 export type SpeechModelSettings = Omit<SpeechConfig, 'vocabSize'>;
 export { SPEECH_DEFAULTS };
 export const SPEECH_SPLIT_DEFAULTS: SpeechSplitSpec = { splitSeed: 0, heldOutFraction: 0.1, by: 'utterance' };
-export const SPEECH_TRAIN_DEFAULTS: TrainConfig = { ...TRAIN_DEFAULTS, steps: 1500, batchSize: 16, learningRate: 2e-3, minLearningRate: 2e-4, warmupSteps: 100, weightDecay: 0, evalEvery: 250, evalBatches: 4, keep: 'best' };
+export const SPEECH_TRAIN_DEFAULTS: TrainConfig = { ...TRAIN_DEFAULTS, steps: 3000, batchSize: 16, learningRate: 2e-3, minLearningRate: 2e-4, warmupSteps: 100, weightDecay: 0, evalEvery: 250, evalBatches: 4, keep: 'best' };
 
 export { speechItem, transcribeFeatures, type TranscribeOptions };
 

