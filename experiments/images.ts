@@ -9,6 +9,7 @@
 // Writes runs/experiment-images/results.json and report.html. Flags: --steps N (quality model, default 4000),
 // --sizes 10,100,1000 --disjoint-steps N (default 1000), --channels 16,32. With --score FILE it only trains
 // the judge and scores that 16 px digit model (e.g. the demo's runs/demo/digits.safetensors) at each setting.
+import { flag } from './flags.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,11 +43,6 @@ const SETTINGS = [
 ];
 const PER_DIGIT = 30;
 const DIGITS = Array.from({ length: 10 }, (_, d) => String(d));
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 

@@ -9,6 +9,7 @@
 // false alarms; the false-alarm rate is then measured on the other half, and the true-positive rate on each
 // planted group, each with a Wilson interval. Writes runs/experiment-planted/results.json and report.html.
 // Flags: --steps N (default 2000), --reference-models K (default 4), --handful-steps N (default 3000).
+import { flag } from './flags.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,11 +47,6 @@ const PER_GROUP = 100;
 const BASE_MEMBERS = 2000;
 const NON_MEMBERS = 4000; // half to set thresholds, half to measure false alarms: 2,000 resolve 0.1%
 const FALSE_ALARMS = [0.01, 0.001];
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 /** One method's rates at one false-alarm target: measured false alarms and the TPR of every planted group. */
 interface OperatingPoint {

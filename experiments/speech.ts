@@ -5,6 +5,7 @@
 //   accuracy on every real speaker, to show what real data adds;
 // - words (with --words): character and word error rate on synthetic voices never heard in training.
 // Writes runs/experiment-speech/results.json.
+import { flag } from './flags.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +19,6 @@ import { ProgressBar } from '../src/cli/progress.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'runs', 'experiment-speech');
-const flag = (name: string, fallback?: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 
 async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>) {
   const storage = new MemoryStorage();

@@ -3,6 +3,7 @@
 // canaries repeated 0, 1, 4 and 16 times, trains one small GPT, and after several numbers of steps measures
 // verbatim extraction per duplication count, membership-inference AUC, and canary exposure. Writes
 // runs/experiment-text/results.json and report.html. Flags: --steps N (default 1500), --stages a,b,c.
+import { flag } from './flags.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +26,6 @@ const OCCURRENCES = [1, 2, 4, 8, 16];
 const GROUP_SIZE = 80;
 const K = 16; // prompt characters
 const N = 16; // characters that must match
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 interface Stage {
   readonly step: number;

@@ -41,6 +41,9 @@ export const IMAGE_AUDIT_DEFAULTS: ImageAuditSettings = {
   conditions: 10, samples: 4, temperatures: [0, 0.5, 1], steps: 50, guidance: 2, baselineImages: 1000, examples: 500, lossSteps: [50, 200, 500], seed: 0,
 };
 
+/** The default loss timesteps, given for 1,000 timesteps, at the same noise levels for a model with `timesteps`. */
+export const defaultLossSteps = (timesteps: number) => IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * timesteps) / 1000));
+
 export interface Condition {
   readonly tags: readonly string[];
   /** The training image whose tags these are (multi-tag data), if any: copying it would be the classic case. */

@@ -57,18 +57,17 @@ export function attackResult(attack: string, about: string, memberScores: readon
   const finite = (xs: readonly number[]) => xs.map((x) => (Number.isFinite(x) ? x : -Infinity));
   const m = finite(memberScores);
   const h = finite(heldOutScores);
-  const curve = (a: readonly number[], b: readonly number[]) => roc(a, b);
   return {
     attack, about,
     members: m.length,
     heldOut: h.length,
-    auc: bootstrap(m, h, (a, b) => auc(curve(a, b)), 200, seed),
+    auc: bootstrap(m, h, (a, b) => auc(roc(a, b)), 200, seed),
     tprAtFpr: LOW_FPRS.map((fpr) => ({
       fpr,
       heldOutNeeded: heldOutNeededFor(fpr),
-      tpr: h.length >= heldOutNeededFor(fpr) ? bootstrap(m, h, (a, b) => tprAtFpr(curve(a, b), fpr), 200, seed) : null,
+      tpr: h.length >= heldOutNeededFor(fpr) ? bootstrap(m, h, (a, b) => tprAtFpr(roc(a, b), fpr), 200, seed) : null,
     })),
-    roc: curve(m, h),
+    roc: roc(m, h),
   };
 }
 

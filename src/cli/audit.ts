@@ -18,7 +18,7 @@ import { renderTaggerAuditHtml } from '../report/taggerHtml.js';
 import { loadImageDataset, loadOutsideImages } from '../data/images.js';
 import type { ImageDataset } from '../data/imageDataset.js';
 import { imageModelFromRecord, IMAGE_TASK } from '../tasks/image.js';
-import { IMAGE_AUDIT_DEFAULTS, runImageAudit, type ImageAuditSettings } from '../audit/imageAudit.js';
+import { defaultLossSteps, IMAGE_AUDIT_DEFAULTS, runImageAudit, type ImageAuditSettings } from '../audit/imageAudit.js';
 import { renderImageAuditHtml } from '../report/imageHtml.js';
 import { decodeModelFile, type ModelRecord } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
@@ -137,7 +137,7 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
     temperatures: list('temperatures', d.temperatures), steps: numberFlag(values, 'steps', d.steps), guidance: numberFlag(values, 'guidance', d.guidance),
     baselineImages: numberFlag(values, 'baseline-images', d.baselineImages), examples: numberFlag(values, 'examples', d.examples),
     // The defaults are for 1,000 timesteps: a model with fewer gets the same noise levels, scaled.
-    lossSteps: list('loss-steps', d.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000))), seed: numberFlag(values, 'seed', d.seed),
+    lossSteps: list('loss-steps', defaultLossSteps(loaded.model.config.timesteps)), seed: numberFlag(values, 'seed', d.seed),
   };
   for (const key of ['conditions', 'samples', 'steps', 'baselineImages', 'examples'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 1) throw new ConfigError(`--${kebab(key)} must be a positive integer, got ${settings[key]}`);
@@ -188,7 +188,7 @@ async function queryModel(weights: WeightsFile, values: Record<string, string | 
       throw new DatasetError(`cannot read ${queryFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     const pixels = resize(decodeImage(bytes, queryFile), size).pixels;
-    const lossSteps = IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000));
+    const lossSteps = defaultLossSteps(loaded.model.config.timesteps);
     const items = runImageQuery({ ...loaded, file, dataset: trainingImages(weights, values, size), queries: [{ source: queryFile, pixels }], lossSteps, settings });
     loaded.model.dispose();
     answers = items.map((q) => ({ label: q.source, answer: q.answer }));

@@ -3,8 +3,7 @@
 import { WeightsFormatError } from '../errors.js';
 import { BLANK, CTC_CHARACTERS, CTC_VOCAB_SIZE } from '../codecs/ctcAlphabet.js';
 import { logMel } from '../codecs/logMel.js';
-import { SAMPLE_RATE, type Waveform } from '../data/audio.js';
-import { resample } from '../data/audio.js';
+import { resample, SAMPLE_RATE, type Waveform } from '../data/audio.js';
 import { splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
 import { SpeechModel, speechParamShapes, SPEECH_DEFAULTS, type SpeechConfig } from '../models/speech.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';

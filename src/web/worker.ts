@@ -13,7 +13,7 @@ import { generateText, MADE_UP_WORDS, SPLIT_DEFAULTS, TEXT_TASK, textModelFromRe
 import { generateImages, IMAGE_MODEL_DEFAULTS, IMAGE_TASK, IMAGE_TRAIN_DEFAULTS, imageModelFromRecord, parseTags, trainImageModel, type ImageModelSettings } from '../tasks/image.js';
 import { TAGGER_SETTINGS_DEFAULTS, TAGGER_TASK, tagImage, taggerFromRecord, trainTagger } from '../tasks/tagger.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS } from '../audit/textAudit.js';
-import { IMAGE_AUDIT_DEFAULTS, runImageAudit } from '../audit/imageAudit.js';
+import { defaultLossSteps, IMAGE_AUDIT_DEFAULTS, runImageAudit } from '../audit/imageAudit.js';
 import { renderTextAuditHtml } from '../report/html.js';
 import { renderImageAuditHtml } from '../report/imageHtml.js';
 import { imageDataUri } from '../report/page.js';
@@ -248,7 +248,7 @@ async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Pr
       const dataset = await imageData(trainedOn, size);
       const inside = new Set(dataset.examples.map((e) => e.hash));
       const outsiders = trainedOn === 'mnist' ? [] : (await imageData('mnist', size)).examples.filter((e) => !inside.has(e.hash));
-      const settings = { ...IMAGE_AUDIT_DEFAULTS, samples: 2, temperatures: [0, 1], steps: 20, baselineImages: 300, examples: 300, lossSteps: IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000)) };
+      const settings = { ...IMAGE_AUDIT_DEFAULTS, samples: 2, temperatures: [0, 1], steps: 20, baselineImages: 300, examples: 300, lossSteps: defaultLossSteps(loaded.model.config.timesteps) };
       const report = await runImageAudit({ ...loaded, file: name, dataset, outsiders, settings, progress });
       return { verdict: report.verdict, html: renderImageAuditHtml(report), hunt: copyHunt(loaded, dataset, report) };
     } finally {
@@ -281,7 +281,7 @@ async function query(r: Extract<Request, { type: 'query' }>): Promise<{ answers:
     try {
       const size = loaded.model.config.imageSize;
       const pixels = resize({ width: r.image.width, height: r.image.height, pixels: r.image.pixels }, size).pixels;
-      const lossSteps = IMAGE_AUDIT_DEFAULTS.lossSteps.map((t) => Math.round((t * loaded.model.config.timesteps) / 1000));
+      const lossSteps = defaultLossSteps(loaded.model.config.timesteps);
       const items = runImageQuery({ ...loaded, file: name, dataset: await imageData(trainedOn, size), queries: [{ source: r.image.name, pixels }], lossSteps, settings: { ...QUERY_DEFAULTS, examples: 300 } });
       return { answers: items.map((q) => `${q.source}: ${q.answer}`), html: renderImageQueryHtml(name, size, items) };
     } finally {

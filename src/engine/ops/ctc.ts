@@ -75,15 +75,15 @@ export function ctcExample(logProbs: Float64Array, T: number, V: number, labels:
 /**
  * CTC loss per example [B] of logits [B * T, V] (example b's frames are rows b * T ... b * T + frames[b] - 1;
  * the rest are padding and get no gradient). An example no alignment fits (too few frames) gets loss 0 and no
- * gradient, and is counted in `unfit` so callers can see it.
+ * gradient; the speech batches leave such utterances out beforehand (train/speechBatches.ts fitsCtc).
  */
-export function ctcLoss(logits: Tensor, batch: number, time: number, frames: ArrayLike<number>, labels: readonly ArrayLike<number>[], blank = 0): Tensor & { unfit?: number } {
+export function ctcLoss(logits: Tensor, batch: number, time: number, frames: ArrayLike<number>, labels: readonly ArrayLike<number>[], blank = 0): Tensor {
   const V = logits.shape[1];
   if (logits.shape[0] !== batch * time) throw new Error(`ctcLoss: logits [${logits.shape}] for ${batch} x ${time} frames`);
   const values = logits.toArray();
   const results = Array.from({ length: batch }, (_, b) => ctcExample(logProbabilities(values, frames[b], V, b * time * V), frames[b], V, labels[b], blank, logits.requiresGrad));
   const losses = results.map((r) => (Number.isFinite(r.loss) ? r.loss : 0));
-  const out = record(tensor(losses, [batch]), [logits], (g) => {
+  return record(tensor(losses, [batch]), [logits], (g) => {
     const scale = g.toArray();
     const grad = new Float32Array(batch * time * V);
     results.forEach((r, b) => {
@@ -91,7 +91,5 @@ export function ctcLoss(logits: Tensor, batch: number, time: number, frames: Arr
       for (let i = 0; i < r.grad.length; i++) grad[b * time * V + i] = scale[b] * r.grad[i];
     });
     return [tensor(grad, logits.shape)];
-  }) as Tensor & { unfit?: number };
-  out.unfit = results.filter((r) => !Number.isFinite(r.loss)).length;
-  return out;
+  });
 }
