@@ -11,40 +11,25 @@ q/k/v order in c_attn, and the token ids.
 import argparse
 import json
 import math
-import struct
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def read_safetensors(path):
-    """Tensors (float32) and string metadata of a safetensors file."""
-    with open(path, 'rb') as f:
-        (length,) = struct.unpack('<Q', f.read(8))
-        header = json.loads(f.read(length))
-        data = f.read()
-    metadata = header.pop('__metadata__', {})
-    tensors = {}
-    for name, info in header.items():
-        if info['dtype'] != 'F32':
-            raise ValueError(f'{path}: {name} is {info["dtype"]}, engram writes F32')
-        start, end = info['data_offsets']
-        tensors[name] = torch.from_numpy(np.frombuffer(data[start:end], dtype='<f4').reshape(info['shape']).copy())
-    return tensors, metadata
+from engram_io import linear_from_engram, load_record
 
 
 class Block(nn.Module):
-    def __init__(self, c, n_head, eps):
+    def __init__(self, c, n_head, eps, dropout):
         super().__init__()
-        self.n_head = n_head
+        self.n_head, self.dropout = n_head, dropout
         self.ln_1 = nn.LayerNorm(c, eps=eps)
         self.c_attn = nn.Linear(c, 3 * c)
         self.c_proj = nn.Linear(c, c)
         self.ln_2 = nn.LayerNorm(c, eps=eps)
         self.c_fc = nn.Linear(c, 4 * c)
         self.mlp_proj = nn.Linear(4 * c, c)
+        self.drop = nn.Dropout(dropout)
 
     def attention(self, x):
         b, t, c = x.shape
@@ -52,17 +37,19 @@ class Block(nn.Module):
         heads = lambda z: z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)
         q, k, v = heads(q), heads(k), heads(v)
         scores = (q @ k.transpose(-2, -1)) / math.sqrt(c // self.n_head)
-        causal = torch.ones(t, t, dtype=torch.bool).tril()
+        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
         scores = scores.masked_fill(~causal, float('-inf'))
-        y = F.softmax(scores, dim=-1) @ v
+        y = self.drop(F.softmax(scores, dim=-1)) @ v
         return self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
 
     def forward(self, x):
-        x = x + self.attention(self.ln_1(x))
-        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate='tanh'))
+        x = x + self.drop(self.attention(self.ln_1(x)))
+        return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate='tanh')))
 
 
 class EngramGPT(nn.Module):
+    kind = 'gpt'
+
     def __init__(self, config):
         super().__init__()
         self.config = config
@@ -70,38 +57,46 @@ class EngramGPT(nn.Module):
         c = config['nEmbd']
         self.wte = nn.Embedding(config['vocabSize'], c)
         self.wpe = nn.Embedding(config['blockSize'], c)
-        self.h = nn.ModuleList([Block(c, config['nHead'], eps) for _ in range(config['nLayer'])])
+        self.drop = nn.Dropout(config.get('dropout', 0.0))
+        self.h = nn.ModuleList([Block(c, config['nHead'], eps, config.get('dropout', 0.0)) for _ in range(config['nLayer'])])
         self.ln_f = nn.LayerNorm(c, eps=eps)
 
     def forward(self, idx):
         t = idx.shape[1]
-        x = self.wte(idx) + self.wpe(torch.arange(t))
+        x = self.drop(self.wte(idx) + self.wpe(torch.arange(t, device=idx.device)))
         for block in self.h:
             x = block(x)
         return self.ln_f(x) @ self.wte.weight.T  # tied output layer
 
+    def loss(self, batch, generator=None):
+        """Mean next-token cross-entropy, as engram's trainer: batch = (inputs, targets) [B, T]."""
+        inputs, targets = batch
+        logits = self(inputs)
+        return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.reshape(-1))
 
-def load_engram(path):
-    """The model in an engram weights file, in eval mode."""
-    tensors, metadata = read_safetensors(path)
-    if metadata.get('engram.kind') != 'gpt':
-        raise ValueError(f'{path} holds a {metadata.get("engram.kind")} model; this file runs gpt models')
-    config = json.loads(metadata['engram.model_config'])
-    model = EngramGPT(config)
-    linear = lambda name: tensors[name + '.weight'].T.contiguous()  # engram stores [in, out]
-    with torch.no_grad():
-        model.wte.weight.copy_(tensors['wte'])
-        model.wpe.weight.copy_(tensors['wpe'])
-        for i, block in enumerate(model.h):
+    def engram_names(self):
+        """(engram name, this module's parameter, stored as [in, out]) for every parameter."""
+        names = [('wte', self.wte.weight, False), ('wpe', self.wpe.weight, False), ('ln_f.weight', self.ln_f.weight, False), ('ln_f.bias', self.ln_f.bias, False)]
+        for i, block in enumerate(self.h):
             p = f'h.{i}.'
             for ours, theirs in [('ln_1', 'ln_1'), ('ln_2', 'ln_2')]:
-                getattr(block, ours).weight.copy_(tensors[p + theirs + '.weight'])
-                getattr(block, ours).bias.copy_(tensors[p + theirs + '.bias'])
+                names += [(p + theirs + '.weight', getattr(block, ours).weight, False), (p + theirs + '.bias', getattr(block, ours).bias, False)]
             for ours, theirs in [('c_attn', 'attn.c_attn'), ('c_proj', 'attn.c_proj'), ('c_fc', 'mlp.c_fc'), ('mlp_proj', 'mlp.c_proj')]:
-                getattr(block, ours).weight.copy_(linear(p + theirs))
-                getattr(block, ours).bias.copy_(tensors[p + theirs + '.bias'])
-        model.ln_f.weight.copy_(tensors['ln_f.weight'])
-        model.ln_f.bias.copy_(tensors['ln_f.bias'])
+                names += [(p + theirs + '.weight', getattr(block, ours).weight, True), (p + theirs + '.bias', getattr(block, ours).bias, False)]
+        return names
+
+    def to_engram(self):
+        """The parameters under engram's names and layouts."""
+        return {name: (linear_from_engram(p) if linear else p).detach().cpu() for name, p, linear in self.engram_names()}
+
+
+def load_engram(path):
+    """The model in an engram weights file, in eval mode, and the file's metadata."""
+    tensors, metadata, config = load_record(path, 'gpt')
+    model = EngramGPT(config)
+    with torch.no_grad():
+        for name, p, linear in model.engram_names():
+            p.copy_(linear_from_engram(tensors[name]) if linear else tensors[name])  # engram stores linears [in, out]
     return model.eval(), metadata
 
 

@@ -17,6 +17,7 @@ import { runTaggerAudit } from '../audit/taggerAudit.js';
 import { renderTaggerAuditHtml } from '../report/taggerHtml.js';
 import { loadImageDataset, loadOutsideImages } from '../data/images.js';
 import type { ImageDataset } from '../data/imageDataset.js';
+import { trainedImagesSpec } from './imageData.js';
 import { imageModelFromRecord, IMAGE_TASK } from '../tasks/image.js';
 import { defaultLossSteps, IMAGE_AUDIT_DEFAULTS, runImageAudit, type ImageAuditSettings } from '../audit/imageAudit.js';
 import { renderImageAuditHtml } from '../report/imageHtml.js';
@@ -90,12 +91,8 @@ async function readWeightsFile(file: string): Promise<WeightsFile> {
   return { file, record: decodeModelFile(bytes, file), fileBytes: bytes.length, fileSha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-/** The image dataset spec a model was trained on: built in by name, or the folder given with --data. */
 function trainingImagesSpec(weights: WeightsFile, values: Record<string, string | boolean | undefined>): string {
-  const trainedOn = weights.record.provenance.dataset.name;
-  const spec = (values.data as string | undefined) ?? (trainedOn.startsWith('folder:') ? undefined : trainedOn);
-  if (!spec) throw new DatasetError(`${weights.file} was trained on ${trainedOn}; pass that folder with --data so the audit can rebuild the split`);
-  return spec;
+  return trainedImagesSpec(weights.record, weights.file, values);
 }
 
 function trainingImages(weights: WeightsFile, values: Record<string, string | boolean | undefined>, size: number): ImageDataset {

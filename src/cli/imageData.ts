@@ -9,6 +9,7 @@ import { SPLIT_DEFAULTS } from '../tasks/text.js';
 import type { TrainConfig } from '../train/config.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
+import { DatasetError } from '../errors.js';
 import { numberFlag, type FlagSpec } from './flags.js';
 
 export const IMAGE_DATA_FLAGS: FlagSpec = {
@@ -68,4 +69,12 @@ export async function runBase<Settings extends object>(values: Record<string, st
     split: { splitSeed: checkpoint.provenance.split.splitSeed, heldOutFraction: checkpoint.provenance.split.heldOutFraction },
     imageSize: Number(saved.imageSize), data: trainedOn,
   };
+}
+
+/** The image dataset spec a model was trained on: built in by name, or the folder given with --data. */
+export function trainedImagesSpec(record: ModelRecord, file: string, values: Record<string, string | boolean | undefined>): string {
+  const trainedOn = record.provenance.dataset.name;
+  const spec = (values.data as string | undefined) ?? (trainedOn.startsWith('folder:') ? undefined : trainedOn);
+  if (!spec) throw new DatasetError(`${file} was trained on ${trainedOn}; pass that folder with --data so the split can be rebuilt`);
+  return spec;
 }

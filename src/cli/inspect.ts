@@ -54,4 +54,6 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   if (tags) console.log(`  tags        ${tags.length}: ${tags.slice(0, 30).join(', ')}${tags.length > 30 ? ', ...' : ''}`);
   if (p.canaries) console.log(`  canaries    ${p.canaries.count} per repeat count ${p.canaries.repeats.join(', ')} (hashes only)`);
   console.log(`  engram      ${p.engramVersion}`);
+  const w = p.trainedWith;
+  if (w) console.log(`  continued   ${w.steps} steps in ${w.framework} on ${w.processes} ${w.device} process${w.processes === 1 ? '' : 'es'}, ${w.restart ? 'from a fresh initialisation' : `after ${w.continuedFromSteps} steps in engram`} (export/pytorch/train.py)`);
 }

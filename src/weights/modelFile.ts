@@ -29,6 +29,8 @@ export interface Provenance {
   readonly trainLoss: number;
   readonly heldOutLoss: number;
   readonly engramVersion: string;
+  /** Set by export/pytorch/train.py when training went on in PyTorch (engram export). */
+  readonly trainedWith?: { readonly framework: string; readonly processes: number; readonly device: string; readonly continuedFromSteps: number; readonly steps: number; readonly restart: boolean };
 }
 
 export interface ModelRecord {
