@@ -61,26 +61,17 @@ export class SpeechBatches implements BatchSource<SpeechBatch> {
  * to 8 frames masked (SpecAugment, Park et al. 2019), so no single band or moment carries a word. An
  * utterance that the stretch would make too short for its transcript keeps its tempo.
  */
-const WARP = Number(process.env.WARP ?? 0.15);
 export function augment(item: SpeechItem, rng: Rng): SpeechItem {
   const rate = 0.7 + 0.6 * rng.next();
   let frames = Math.max(1, Math.round(item.frames * rate));
   if (!fitsCtc({ ...item, frames })) frames = item.frames;
-  const warp = 1 + WARP * (2 * rng.next() - 1);
   const features = new Float32Array(frames * MEL_BINS);
   for (let f = 0; f < frames; f++) {
     const at = frames === 1 ? 0 : (f * (item.frames - 1)) / (frames - 1);
     const lo = Math.floor(at);
     const hi = Math.min(item.frames - 1, lo + 1);
     const w = at - lo;
-    for (let m = 0; m < MEL_BINS; m++) {
-      const bin = Math.min(MEL_BINS - 1, m * warp);
-      const b0 = Math.floor(bin);
-      const b1 = Math.min(MEL_BINS - 1, b0 + 1);
-      const v = bin - b0;
-      const value = (row: number) => (1 - v) * item.features[row * MEL_BINS + b0] + v * item.features[row * MEL_BINS + b1];
-      features[f * MEL_BINS + m] = (1 - w) * value(lo) + w * value(hi);
-    }
+    for (let m = 0; m < MEL_BINS; m++) features[f * MEL_BINS + m] = (1 - w) * item.features[lo * MEL_BINS + m] + w * item.features[hi * MEL_BINS + m];
   }
   const band = rng.int(7);
   const low = rng.int(MEL_BINS - band + 1);
