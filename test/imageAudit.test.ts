@@ -6,11 +6,12 @@ import { isHeldOut } from '../src/data/split.js';
 import { loadEmoji } from '../src/data/emoji.js';
 import { tileImages } from '../src/data/imageFile.js';
 import { copyAnalysis, rateCurve } from '../src/audit/imageCopies.js';
+import { memorySearch } from '../src/audit/imageNeighbours.js';
 import { ready } from './helpers.js';
 
 await ready;
 
-test('planted copies among held-out emoji: every copy is flagged, no held-out emoji is', () => {
+test('planted copies among held-out emoji: every copy is flagged, no held-out emoji is', async () => {
   const emoji = loadEmoji({ size: 16 }).examples;
   const spec = { splitSeed: 0, heldOutFraction: 0.2 };
   const train = emoji.filter((e) => !isHeldOut(e.hash, spec)).slice(0, 400);
@@ -19,7 +20,7 @@ test('planted copies among held-out emoji: every copy is flagged, no held-out em
   const trainPixels = train.map((e) => e.image.pixels);
   // Copies as a generator would make them: faint noise over a training image.
   const planted = [3, 50, 222].map((i) => trainPixels[i].map((v, j) => Math.min(1, Math.max(0, v + 0.03 * Math.sin(j * 12.9898)))));
-  const result = copyAnalysis([...planted, ...heldOut.map((e) => e.image.pixels)], trainPixels, 16);
+  const result = await copyAnalysis([...planted, ...heldOut.map((e) => e.image.pixels)], memorySearch(trainPixels, 16));
   [3, 50, 222].forEach((index, i) => {
     assert.equal(result.matches[i].nearest[0].index, index);
     assert.ok(result.matches[i].nearCopy, `planted copy of #${index}: ratio ${result.matches[i].ratio}`);
@@ -35,7 +36,7 @@ test('planted copies among held-out emoji: every copy is flagged, no held-out em
   // The held-out baseline is why the audit compares against unseen images: held-out flags are exact copies
   // of training flags (France is Clipperton Island's flag), with no model involved.
   const heldOutFlags = emoji.filter((e) => isHeldOut(e.hash, spec) && e.tags.includes('flags'));
-  const flagMatches = copyAnalysis(heldOutFlags.map((e) => e.image.pixels), trainPixels, 16).matches;
+  const flagMatches = (await copyAnalysis(heldOutFlags.map((e) => e.image.pixels), memorySearch(trainPixels, 16))).matches;
   assert.ok(flagMatches.some((m) => m.tiledL2 < 1e-3 && m.nearCopy), 'some held-out flag is drawn exactly like a training flag');
 });
 
@@ -89,6 +90,6 @@ test('robust copy distance: shifted, mirrored, recoloured and cropped copies are
     const found = robustNearest(copies, train, size).filter((m, k) => m.distance < threshold && m.index === sources[k]).length;
     assert.ok(found >= 38, `${name}: ${found} of 40 copies found (threshold ${threshold.toFixed(3)})`);
     // Pixel distances miss what moved: the ratio rule finds few shifted or mirrored copies.
-    if (name === 'mirrored') assert.ok(copyAnalysis(copies, train, size).matches.filter((m) => m.nearCopy).length < 30);
+    if (name === 'mirrored') assert.ok((await copyAnalysis(copies, memorySearch(train, size))).matches.filter((m) => m.nearCopy).length < 30);
   }
 });

@@ -19,6 +19,7 @@ import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from '
 import { diffusionReferenceFamily } from './referenceFamilies.js';
 import { copyAnalysis, copySettingsFor, nearCopyRate, rateCurve, type CopyMatch, type CopySide, type RateCurve } from './imageCopies.js';
 import { imageSides, type AuditedDataset, type AuditedModel } from './imageSides.js';
+import { memorySearch, type NeighbourSearch } from './imageNeighbours.js';
 
 export interface ImageAuditSettings {
   /** Tag sets generated for: each tag of a single-label model, else the tags of random training images. */
@@ -100,7 +101,16 @@ export interface ImageAuditReport {
   readonly membershipBySteps: readonly { readonly step: number; readonly auc: number }[];
   /** Training images shown in the gallery, by index into the training side. */
   readonly trainPixels: ReadonlyMap<number, Float32Array>;
+  /** Which search found the nearest training images; for an index, its recall@1 against exact search. */
+  readonly search: SearchSummary;
   readonly verdict: string;
+}
+
+export interface SearchSummary {
+  readonly engine: string;
+  readonly images: number;
+  /** Share of checked queries whose nearest training image (tiled L2 and L2) the index found, against exact search. */
+  readonly recallAt1?: { readonly tiledL2: Interval; readonly l2: Interval; readonly queries: number };
 }
 
 export interface ImageAuditInput {
@@ -114,8 +124,13 @@ export interface ImageAuditInput {
   readonly outsiders?: readonly ImageExample[];
   readonly settings: ImageAuditSettings;
   readonly references?: ReferenceOptions;
+  /** Where nearest training images are searched, given the training side; by default exactly, in memory. */
+  readonly openSearch?: (train: readonly Float32Array[], size: number) => Promise<NeighbourSearch>;
   readonly progress?: (stage: string, done: number, total: number) => void;
 }
+
+/** Queries checked against exact in-memory search when an index answered (recall@1 in the report). */
+const RECALL_QUERIES = 200;
 
 export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditReport> {
   const { model, vocabulary, settings } = input;
@@ -136,13 +151,15 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
   });
   input.progress?.('nearest training images', 0, 2);
   const copySettings = copySettingsFor(trainPixels.length);
-  const generatedSide = copyAnalysis(generations.map((g) => g.pixels), trainPixels, size, copySettings);
+  const search = input.openSearch ? await input.openSearch(trainPixels, size) : memorySearch(trainPixels, size);
+  const generatedSide = await copyAnalysis(generations.map((g) => g.pixels), search, copySettings);
   input.progress?.('nearest training images', 1, 2);
   // Every real image known not to be a member may serve: held-out ones first, then ones from outside the dataset.
   const outsiders = new Rng(deriveSeed(settings.seed, 'outsiders')).shuffle([...(input.outsiders ?? [])]);
   const baselineImages = [...sides.heldOut, ...outsiders].slice(0, settings.baselineImages);
   const baselinePixels = baselineImages.map((e) => e.image.pixels);
-  const baselineSide = copyAnalysis(baselinePixels, trainPixels, size, copySettings);
+  const baselineSide = await copyAnalysis(baselinePixels, search, copySettings);
+  const searchSummary = await summariseSearch(search, [...generations.map((g) => g.pixels), ...baselinePixels], trainPixels, size, settings.seed);
   input.progress?.('nearest training images', 2, 3);
   const generatedRobust = robustNearest(generations.map((g) => g.pixels), trainPixels, size);
   const baselineRobust = robustNearest(baselinePixels, trainPixels, size);
@@ -189,9 +206,22 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
     ratioNeighbours: copySettings.neighbours,
     detectableExcess: detectableExcess(matched.length, baseline.matches.length, baseline.matches.filter((m) => m.nearCopy).length),
     robustCopies, conditions, generations: matched, generated: { nearCopyRate: generatedSide.nearCopyRate, byTemperature }, baseline, curves,
-    membership, attacks: reference?.attacks ?? [], references: reference?.summary, membershipBySteps, trainPixels: shown,
+    membership, attacks: reference?.attacks ?? [], references: reference?.summary, membershipBySteps, trainPixels: shown, search: searchSummary,
   };
   return { ...report, verdict: verdictOf(report) };
+}
+
+/** An index's recall@1 against exact search on up to RECALL_QUERIES of the audit's own queries. */
+async function summariseSearch(search: NeighbourSearch, queries: readonly Float32Array[], train: readonly Float32Array[], size: number, seed: number): Promise<SearchSummary> {
+  if (search.engine === 'memory') return { engine: search.engine, images: search.count };
+  const sample = new Rng(deriveSeed(seed, 'recall')).shuffle([...queries]).slice(0, RECALL_QUERIES);
+  const exact = memorySearch(train, size);
+  const recall = async (distance: 'tiled-l2' | 'l2') => {
+    const [found, truth] = [await search.nearest(sample, distance, 1), await exact.nearest(sample, distance, 1)];
+    // A tie at the nearest distance is a hit whichever of the tied images was returned.
+    return wilson(sample.filter((_, i) => found.distances[i][0] <= truth.distances[i][0] + 1e-6).length, sample.length);
+  };
+  return { engine: search.engine, images: search.count, recallAt1: { tiledL2: await recall('tiled-l2'), l2: await recall('l2'), queries: sample.length } };
 }
 
 /** Single-label models: each tag (digits 0-9). Multi-tag: the distinct tag lists of random training images. */

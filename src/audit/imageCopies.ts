@@ -4,7 +4,7 @@
 // to the training set anyway?" (Somepalli et al. 2023: training sets are full of near-copies of each other),
 // so a generator copies only where it comes closer than that baseline does.
 import { wilson, type Interval } from './stats.js';
-import { isNearCopy, meanNeighbourDistance, nearestNeighbours } from './imageNeighbours.js';
+import { isNearCopy, meanNeighbourDistanceBy, type NeighbourSearch } from './imageNeighbours.js';
 
 export interface CopySettings {
   /** Nearest training images kept per query (shown in the gallery). */
@@ -49,13 +49,13 @@ export interface RateCurve {
   readonly rates: readonly number[];
 }
 
-export function copyAnalysis(queries: readonly Float32Array[], train: readonly Float32Array[], size: number, settings: CopySettings = COPY_DEFAULTS): CopySide {
+export async function copyAnalysis(queries: readonly Float32Array[], search: NeighbourSearch, settings: CopySettings = COPY_DEFAULTS): Promise<CopySide> {
   if (queries.length === 0) return { matches: [], nearCopyRate: wilson(0, 0) };
-  const tiled = nearestNeighbours(queries, train, size, 'tiled-l2', settings.keep);
-  const plain = nearestNeighbours(queries, train, size, 'l2', 1);
+  const tiled = await search.nearest(queries, 'tiled-l2', settings.keep);
+  const plain = await search.nearest(queries, 'l2', 1);
   // The ratio rule needs each matched training image's own neighbourhood: computed for those images only.
   const matched = [...new Set(tiled.indices.map((row) => row[0]))];
-  const spreads = meanNeighbourDistance(train, size, 'tiled-l2', settings.neighbours, matched.map((i) => train[i]));
+  const spreads = await meanNeighbourDistanceBy(search, 'tiled-l2', settings.neighbours, await search.images(matched));
   const spread = new Map(matched.map((index, i) => [index, spreads[i]]));
   const matches = queries.map((_, q): CopyMatch => {
     const nearestIndex = tiled.indices[q][0];

@@ -138,6 +138,40 @@ function concat(images: readonly Float32Array[]): Float32Array {
 }
 
 /**
+ * Where the nearest training images come from: the images in memory (exact, the default), or an on-disk vector
+ * index for training sets too large for that (src/audit/indexes/). Both answer the same questions.
+ */
+export interface NeighbourSearch {
+  /** "memory" or the engine's name. */
+  readonly engine: string;
+  /** Training images searched. */
+  readonly count: number;
+  nearest(queries: readonly Float32Array[], distance: Distance, k: number): Promise<Neighbours>;
+  /** Training images by index. */
+  images(indices: readonly number[]): Promise<Float32Array[]>;
+}
+
+/** Exact search over training images held in memory. */
+export function memorySearch(train: readonly Float32Array[], size: number): NeighbourSearch {
+  return {
+    engine: 'memory', count: train.length,
+    nearest: async (queries, distance, k) => nearestNeighbours(queries, train, size, distance, k),
+    images: async (indices) => indices.map((i) => train[i]),
+  };
+}
+
+/** Distance between two images of a size, by name. */
+export function imageDistance(a: Float32Array, b: Float32Array, size: number, distance: Distance): number {
+  return distance === 'tiled-l2' ? tiledL2(a, b, size) : normalisedL2(a, b);
+}
+
+/** Mean distance of each of `of` to its `neighbours` nearest training images other than itself, through a search. */
+export async function meanNeighbourDistanceBy(search: NeighbourSearch, distance: Distance, neighbours: number, of: readonly Float32Array[]): Promise<number[]> {
+  const near = await search.nearest(of, distance, neighbours + 1);
+  return near.distances.map((row) => row.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, row.length - 1));
+}
+
+/**
  * For each of `of` (training images; by default all of them), the mean distance to its `neighbours` nearest
  * other training images.
  */

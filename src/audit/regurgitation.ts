@@ -38,6 +38,8 @@ export interface RegurgitationResult {
   readonly byTemperature: { readonly temperature: number; readonly stats: MatchStats }[];
   readonly heldOut: MatchStats;
   readonly worst: RegurgitationCase[];
+  /** Which index found the matches; matches shorter than exactFrom characters count as 0. */
+  readonly index: { readonly engine: string; readonly exactFrom: number };
 }
 
 interface Scored {
@@ -48,8 +50,7 @@ interface Scored {
   readonly covered: Record<string, number>;
 }
 
-function score(index: SuffixArray, text: string): Scored {
-  const { lengths, at } = index.matchLengths(text);
+function score({ lengths, at }: { lengths: Int32Array; at: Int32Array }, text: string): Scored {
   let longest = 0;
   let from = 0;
   lengths.forEach((l, i) => {
@@ -74,47 +75,67 @@ function summarise(scored: readonly Scored[]): MatchStats {
   return { texts: scored.length, meanLongest: mean(longest), medianLongest: sorted[Math.floor(sorted.length / 2)] ?? 0, longest, coverage };
 }
 
-export function regurgitation(
-  model: Gpt, tokenizer: CharTokenizer, train: readonly Example[], heldOut: readonly Example[],
-  settings: { temperatures: readonly number[]; samples: number; maxTokens: number; seed: number },
-  onProgress?: (stage: string, done: number, total: number) => void,
-): RegurgitationResult {
-  onProgress?.('suffix array over the training text', 0, 1);
-  const trainText = train.map(exampleText).join('');
+/**
+ * Where verbatim matches with the training text are looked up: a suffix array in memory (every length), or an
+ * on-disk n-gram index for corpora too large for that (src/audit/indexes/), exact from `exactFrom` characters.
+ */
+export interface VerbatimIndex {
+  readonly engine: string;
+  /** Matches shorter than this are not seen (reported as 0); 1 for the suffix array. */
+  readonly exactFrom: number;
+  /** For each text, per position the longest match with the training text starting there, and where it is. */
+  matchLengths(texts: readonly string[]): Promise<{ lengths: Int32Array; at: Int32Array }[]>;
+  /** The training example (one line, input<TAB>output) around a position of the training text. */
+  exampleAt(position: number): Promise<string>;
+}
+
+/** The training text (examples joined as exampleText) in a suffix array in memory. */
+export function memoryVerbatimIndex(train: readonly Example[]): VerbatimIndex {
+  const index = SuffixArray.fromText(train.map(exampleText).join(''));
   const starts = new Int32Array(train.length);
   let offset = 0;
   train.forEach((e, i) => {
     starts[i] = offset;
     offset += exampleText(e).length;
   });
-  const index = SuffixArray.fromText(trainText);
-  onProgress?.('suffix array over the training text', 1, 1);
-  const exampleAt = (position: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (starts[mid] <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return exampleText(train[lo]).trimEnd();
+  return {
+    engine: 'memory (suffix array)', exactFrom: 1,
+    matchLengths: async (texts) => texts.map((t) => index.matchLengths(t)),
+    exampleAt: async (position) => {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (starts[mid] <= position) lo = mid;
+        else hi = mid - 1;
+      }
+      return exampleText(train[lo]).trimEnd();
+    },
   };
+}
 
+export async function regurgitation(
+  model: Gpt, tokenizer: CharTokenizer, index: VerbatimIndex, heldOut: readonly Example[],
+  settings: { temperatures: readonly number[]; samples: number; maxTokens: number; seed: number },
+  onProgress?: (stage: string, done: number, total: number) => void,
+): Promise<RegurgitationResult> {
+  const scoreAll = async (texts: readonly string[]) => (await index.matchLengths(texts)).map((m, i) => score(m, texts[i]));
   const all: { temperature: number; scored: Scored }[] = [];
-  const byTemperature = settings.temperatures.map((temperature, t) => {
+  const byTemperature: { temperature: number; stats: MatchStats }[] = [];
+  for (const [t, temperature] of settings.temperatures.entries()) {
     const prefixes = Array.from({ length: settings.samples }, () => [EOS]);
     const generated = generateFromPrefixes(model, prefixes, { temperature, topK: 0, topP: 1, seed: settings.seed + t, maxTokens: settings.maxTokens });
-    const scored = generated.map((ids) => score(index, tokenizer.decodeWithSeparators(ids).replace(/\n$/, '')));
+    const scored = await scoreAll(generated.map((ids) => tokenizer.decodeWithSeparators(ids).replace(/\n$/, '')));
     scored.forEach((s) => all.push({ temperature, scored: s }));
     onProgress?.('free generation', t + 1, settings.temperatures.length);
-    return { temperature, stats: summarise(scored) };
-  });
-  const heldOutStats = summarise(heldOut.map((e) => score(index, exampleText(e).trimEnd())));
-  const worst = all.sort((a, b) => b.scored.longest - a.scored.longest).slice(0, 8).filter((w) => w.scored.longest > 0).map(({ temperature, scored }) => ({
+    byTemperature.push({ temperature, stats: summarise(scored) });
+  }
+  const heldOutStats = summarise(await scoreAll(heldOut.map((e) => exampleText(e).trimEnd())));
+  const worst = await Promise.all(all.sort((a, b) => b.scored.longest - a.scored.longest).slice(0, 8).filter((w) => w.scored.longest > 0).map(async ({ temperature, scored }) => ({
     temperature,
     generated: scored.text,
     match: scored.text.slice(scored.longestFrom, scored.longestFrom + scored.longest),
-    trainingExample: exampleAt(scored.longestAt),
-  }));
-  return { samplesPerTemperature: settings.samples, byTemperature, heldOut: heldOutStats, worst };
+    trainingExample: await index.exampleAt(scored.longestAt),
+  })));
+  return { samplesPerTemperature: settings.samples, byTemperature, heldOut: heldOutStats, worst, index: { engine: index.engine, exactFrom: index.exactFrom } };
 }

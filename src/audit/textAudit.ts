@@ -3,7 +3,7 @@
 // held-out baseline, and states a plain-words verdict. Returns one JSON-ready object.
 import { Rng } from '../engine/index.js';
 import { DatasetError } from '../errors.js';
-import { splitDataset, type Dataset, type HashedExample } from '../data/index.js';
+import { splitDataset, type Dataset, type Example, type HashedExample } from '../data/index.js';
 import type { CharTokenizer } from '../codecs/charTokenizer.js';
 import type { Gpt } from '../models/gpt.js';
 import type { ModelRecord } from '../weights/modelFile.js';
@@ -15,7 +15,7 @@ import { lossThresholdAttack, strongestAttack, type AttackResult, type Membershi
 import { lowercasedExample, textAttacks, type ScoredExample } from './textAttacks.js';
 import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
 import { textReferenceFamily } from './referenceFamilies.js';
-import { exampleText, regurgitation, type RegurgitationResult } from './regurgitation.js';
+import { exampleText, memoryVerbatimIndex, regurgitation, type RegurgitationResult, type VerbatimIndex } from './regurgitation.js';
 import { canaryExposure, type ExposureResult } from './exposure.js';
 
 export interface TextAuditSettings {
@@ -63,6 +63,8 @@ export type AuditProgress = (stage: string, done: number, total: number) => void
 export async function runTextAudit(input: {
   model: Gpt; tokenizer: CharTokenizer; record: ModelRecord; file: string; fileBytes: number; fileSha256?: string; dataset: Dataset;
   settings: TextAuditSettings; progress?: AuditProgress; references?: ReferenceOptions;
+  /** Where verbatim matches with the training text are looked up, given the training side; by default a suffix array in memory. */
+  openVerbatimIndex?: (train: readonly Example[]) => Promise<VerbatimIndex>;
 }): Promise<TextAuditReport> {
   const { model, tokenizer, record, dataset, settings } = input;
   const trained = record.provenance.dataset;
@@ -110,7 +112,10 @@ export async function runTextAudit(input: {
   const extraction = extractionSweep(model, tokenizer, extractionMembers, extractionHeldOut, { ...settings, occurrences },
     (done) => input.progress?.('verbatim extraction', done, settings.prefixLengths.length));
 
-  const regurgitated = regurgitation(model, tokenizer, split.train, extractionHeldOut, settings, input.progress);
+  input.progress?.('index of the training text', 0, 1);
+  const verbatim = input.openVerbatimIndex ? await input.openVerbatimIndex(split.train) : memoryVerbatimIndex(split.train);
+  input.progress?.('index of the training text', 1, 1);
+  const regurgitated = await regurgitation(model, tokenizer, verbatim, extractionHeldOut, settings, input.progress);
   const exposure = canaryExposure(model, tokenizer, record.provenance, { canarySeed: settings.canarySeed, candidates: settings.canaryCandidates, seed: settings.seed },
     (done, total) => input.progress?.('canary exposure', done, total));
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DatasetError } from '../errors.js';
-import { loadTextDataset } from '../data/index.js';
+import { loadTextDataset, type Example } from '../data/index.js';
 import { readTextFile } from '../data/textFile.js';
 import { decodeImage, resize } from '../data/imageFile.js';
 import { QUERY_DEFAULTS, runImageQuery, runTextQuery } from '../audit/query.js';
@@ -61,6 +61,8 @@ membership inference by loss, zlib and lowercase ratios, Min-K% and Min-K%++ (RO
   --max-tokens M       longest generated text (default ${TEXT_AUDIT_DEFAULTS.maxTokens})
   --canary-seed S      for models trained with --canaries: the seed used in training (default ${TEXT_AUDIT_DEFAULTS.canarySeed})
   --canary-candidates M  random secrets scored per canary for its exposure (default ${TEXT_AUDIT_DEFAULTS.canaryCandidates})
+  --index DIR          look up verbatim matches in a DuckDB 16-gram index (DIR/text.duckdb; built on first use,
+                       reused after) instead of a suffix array in memory: exact for matches of 16+ characters
 Image models: images generated per condition and temperature, each matched to its nearest training images
 (normalised L2, tiled L2, Carlini's ratio rule) beside real images never trained on as the baseline; the
 verdict says "cannot tell" unless the comparison would see 5 points more near-copies than the baseline; membership
@@ -73,6 +75,9 @@ inference on the denoising loss; sample grids and a gallery of generations besid
                        as the baseline (default ${IMAGE_AUDIT_DEFAULTS.baselineImages})
   --loss-steps T       timesteps of the denoising loss for membership inference (default ${IMAGE_AUDIT_DEFAULTS.lossSteps.join(',')})
   --examples N         images per side for membership inference (default ${IMAGE_AUDIT_DEFAULTS.examples})
+  --index DIR          search nearest training images through a LanceDB table in DIR (a folder, or s3://...)
+                       instead of in memory: built on first use, reused after; exact below 50,000 images,
+                       IVF-PQ candidates with an exact re-rank above; the report states its recall@1
 Speech models (--data as in training): character and word error rates on training and held-out speech,
 membership inference on the CTC loss, and the utterances it got wrong with audio players.
 Taggers: membership inference on the per-image loss, and a gallery of the training images fit best.
@@ -145,7 +150,12 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
   checkRange('steps', settings.steps, { min: 1, max: timesteps, integer: true });
   checkRange('seed', settings.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const outsiders = loadOutsideImages(trainingImagesSpec(weights, values), dataset);
-  const report = await runImageAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, outsiders, settings, references: referenceOptions(file, values), progress: progressBars() });
+  const progress = progressBars();
+  const index = values.index as string | undefined;
+  const { splitSeed, heldOutFraction } = weights.record.provenance.split;
+  const table = `images_${dataset.fingerprint}_${splitSeed}_${String(heldOutFraction).replace('.', '_')}_${dataset.size}`;
+  const openSearch = index ? async (train: readonly Float32Array[], size: number) => (await import('../audit/indexes/lanceImages.js')).openLanceImageIndex(index, table, train, size, (done, total) => progress('building the image index', done, total)) : undefined;
+  const report = await runImageAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, outsiders, settings, references: referenceOptions(file, values), openSearch, progress });
   loaded.model.dispose();
   writeReport(file, values, report, renderImageAuditHtml(report));
 }
@@ -246,7 +256,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     'suffix-length': { type: 'string' }, seed: { type: 'string' }, temperatures: { type: 'string' }, samples: { type: 'string' },
     'max-tokens': { type: 'string' }, 'canary-seed': { type: 'string' }, 'canary-candidates': { type: 'string' },
     'extraction-examples': { type: 'string' }, 'reference-models': { type: 'string' }, query: { type: 'string' },
-    conditions: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, 'baseline-images': { type: 'string' }, 'loss-steps': { type: 'string' },
+    index: { type: 'string' }, conditions: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, 'baseline-images': { type: 'string' }, 'loss-steps': { type: 'string' },
   });
   if (values.help) return console.log(AUDIT_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');
@@ -289,9 +299,20 @@ export async function auditCommand(argv: string[]): Promise<void> {
 
   const dataset = loadTextDataset(dataSpec);
   const loaded = textModelFromRecord(record, file);
+  const index = values.index as string | undefined;
+  const { splitSeed, heldOutFraction } = record.provenance.split;
+  let opened: { close(): void } | undefined;
+  const openVerbatimIndex = index ? async (train: readonly Example[]) => {
+    mkdirSync(index, { recursive: true });
+    const name = `t_${dataset.fingerprint}_${splitSeed}_${String(heldOutFraction).replace('.', '_')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    const duck = await (await import('../audit/indexes/duckText.js')).openDuckTextIndex(path.join(index, 'text.duckdb'), name, train);
+    opened = duck;
+    return duck;
+  } : undefined;
   const report = await runTextAudit({
-    ...loaded, file, fileBytes: weights.fileBytes, fileSha256: weights.fileSha256, dataset, settings, references: referenceOptions(file, values), progress: progressBars(),
+    ...loaded, file, fileBytes: weights.fileBytes, fileSha256: weights.fileSha256, dataset, settings, references: referenceOptions(file, values), progress: progressBars(), openVerbatimIndex,
   });
+  opened?.close();
   loaded.model.dispose();
   writeReport(file, values, report, renderTextAuditHtml(report));
 }

@@ -52,7 +52,8 @@ function regurgitationSection(r: TextAuditReport): string {
     ? g.worst.map((w) => `<tr><td>${w.temperature}</td><td><code>${highlight(w.generated, w.match)}</code></td><td><code>${highlight(w.trainingExample, w.match)}</code></td></tr>`).join('')
     : '<tr><td colspan="3">no overlap at all</td></tr>';
   return `<h2>Regurgitation in free generation</h2>
-<p>${g.samplesPerTemperature} texts sampled without a prompt at each temperature; for each, the longest run of characters that occurs verbatim in the training set, and the share of characters inside runs of at least L characters. The baseline is held-out text, never trained on.</p>
+<p>${g.samplesPerTemperature} texts sampled without a prompt at each temperature; for each, the longest run of characters that occurs verbatim in the training set, and the share of characters inside runs of at least L characters. The baseline is held-out text, never trained on.
+${g.index && g.index.exactFrom > 1 ? ` Matches were looked up in ${escapeHtml(g.index.engine)}: runs shorter than ${g.index.exactFrom} characters are not seen and count as 0, so the longest-run columns are lower bounds below ${g.index.exactFrom}; the coverage columns are exact.` : ''}</p>
 <table><tr><th>text</th><th>n</th><th>mean longest run</th><th>median</th>${Object.keys(g.heldOut.coverage).map((L) => `<th>in runs of ${L}+</th>`).join('')}</tr>
 ${g.byTemperature.map((t) => row(`generated, T=${t.temperature}`, t.stats)).join('')}${row('held-out examples', g.heldOut)}</table>
 <h3>Longest runs, beside the training example they come from</h3>

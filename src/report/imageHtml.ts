@@ -38,7 +38,8 @@ engram ${escapeHtml(r.engramVersion)}. 95% intervals in brackets.</small></p>
 <h2>Near-copies</h2>
 <p>A generation is a near-copy when its tiled-L2 distance to the nearest training image is below half the mean distance
 from that training image to its ${r.ratioNeighbours} nearest training neighbours (Carlini et al. 2023; they used 50 among 50,000 images, engram 1% of the training set, between 2 and 50). Real images the model
-never saw, give the rate expected without any copying (Somepalli et al. 2023); the curves above show the same comparison at every threshold.</p>
+never saw, give the rate expected without any copying (Somepalli et al. 2023); the curves above show the same comparison at every threshold.
+${searchNote(r.search)}</p>
 <table><tr><th>images</th><th>near-copy rate (ratio rule)</th></tr>${rates}</table>
 <h3>Copies that are not pixel-exact</h3>
 <p>The robust copy distance compares grey, blurred, standardised images and tries each generation shifted by up to 2 pixels, mirrored and cropped to its centre,
@@ -95,4 +96,11 @@ function gridTable(r: ImageAuditReport): string {
     return `<tr><th>${escapeHtml(c.tags.join(', '))}</th>${cells}</tr>`;
   }).join('');
   return `<table><tr><th>tags</th>${r.settings.temperatures.map((t) => `<th>temperature ${t}</th>`).join('')}</tr>${rows}</table>`;
+}
+
+/** Which search found the nearest training images, and how well an index did against exact search. */
+function searchNote(search: ImageAuditReport['search']): string {
+  if (!search.recallAt1) return `Nearest training images: exact search in memory over ${search.images.toLocaleString('en-US')} images.`;
+  const { tiledL2, l2, queries } = search.recallAt1;
+  return `Nearest training images: ${escapeHtml(search.engine)} index over ${search.images.toLocaleString('en-US')} images; recall@1 against exact search on ${queries} of these queries: tiled L2 ${interval(tiledL2, pct)}, L2 ${interval(l2, pct)}.`;
 }
