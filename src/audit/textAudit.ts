@@ -187,7 +187,8 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
   if (free) {
     const held = r.regurgitation.heldOut;
     parts.push(`Sampled freely at temperature ${free.temperature}, its texts share on average a longest verbatim run of ${free.stats.meanLongest.toFixed(1)} characters with the training set, ` +
-      `and ${pct(free.stats.coverage['32'] ?? 0)} of their characters sit in runs of 32 or more; held-out text written by people shares ${held.meanLongest.toFixed(1)} and ${pct(held.coverage['32'] ?? 0)}.`);
+      `and ${pct(free.stats.coverage['32'] ?? 0)} of their characters sit in runs of 32 or more; held-out text written by people shares ${held.meanLongest.toFixed(1)} and ${pct(held.coverage['32'] ?? 0)}` +
+      (r.regurgitation.index.exactFrom > 1 ? ` (runs under ${r.regurgitation.index.exactFrom} characters count as 0: the on-disk index sees only longer ones).` : '.'));
   }
   if (r.exposure) {
     const most = r.exposure.byRepeats.reduce((a, b) => (b.repeats > a.repeats ? b : a));

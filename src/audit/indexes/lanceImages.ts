@@ -16,8 +16,12 @@ export const ANN_THRESHOLD = 50_000;
  */
 const L2_CANDIDATES = 64;
 const TILED_CANDIDATES = 1024;
-/** IVF partitions probed, and PQ candidates re-ranked by exact L2 inside LanceDB per result wanted. */
-const NPROBES = 32;
+/**
+ * IVF partitions probed, and PQ candidates re-ranked by exact L2 inside LanceDB per result wanted. On 100,000
+ * shifted, noised digits (316 partitions) 32 probes found the tiled-L2 nearest of 98 of 100 real digits, 64 all
+ * 100 (measured).
+ */
+const NPROBES = 64;
 const REFINE_FACTOR = 4;
 const ADD_BATCH = 10_000;
 
