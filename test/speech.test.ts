@@ -11,7 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ops, Rng, valueAndGrads, variableOf, zeros } from '../src/engine/index.js';
 import { ctcExample } from '../src/engine/ops/ctc.js';
-import { collapsePath } from '../src/codecs/ctcAlphabet.js';
+import { collapsePath, CTC_VOCAB_SIZE } from '../src/codecs/ctcAlphabet.js';
+import { beamSearchFrames } from '../src/sample/ctcBeam.js';
+import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
 import { logMel, MEL_BINS } from '../src/codecs/logMel.js';
 import { editDistance, errorRates } from '../src/audit/speechAudit.js';
@@ -58,6 +60,33 @@ test('CTC loss equals the brute-force sum over alignments, and its gradient matc
   }
   // Too few frames for the labels: no alignment, infinite loss (the batch op counts it as unfit, loss 0).
   assert.equal(ctcExample(logSoftmaxRows([0, 0, 0, 0, 0, 0], 2, 3), 2, 3, [1, 1], 0, false).loss, Infinity);
+});
+
+test('CTC prefix beam search finds the most probable transcript over all paths, where greedy decoding does not', () => {
+  const V = CTC_VOCAB_SIZE;
+  // Two frames, each blank 0.4, "a" 0.35, "b" 0.25: the likeliest path is blank-blank (""), but "a" collects
+  // a-a, a-blank and blank-a (0.4025 against 0.16).
+  const frame = Array.from({ length: V }, (_, v) => Math.log(v === 0 ? 0.4 : v === 3 ? 0.35 : v === 4 ? 0.25 : 1e-9));
+  const two = Float32Array.from([...frame, ...frame]);
+  assert.equal(decodeFrames(two, 2, V, 0, 0, new Rng(0)), '');
+  assert.equal(beamSearchFrames(two, 2, V, 0, 8), 'a');
+  // Random frames: an unpruned beam equals the brute-force argmax over every path's collapse.
+  for (let seed = 0; seed < 3; seed++) {
+    const rng = new Rng(seed);
+    const logits = Float32Array.from({ length: 3 * V }, () => 3 * rng.normal());
+    const probability = new Map<string, number>();
+    const logProbs = Array.from({ length: 3 }, (_, t) => {
+      const row = [...logits.subarray(t * V, (t + 1) * V)];
+      const norm = Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
+      return row.map((x) => x - norm);
+    });
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) for (let c = 0; c < V; c++) {
+      const text = collapsePath([a, b, c]);
+      probability.set(text, (probability.get(text) ?? 0) + Math.exp(logProbs[0][a] + logProbs[1][b] + logProbs[2][c]));
+    }
+    const best = [...probability].reduce((x, y) => (y[1] > x[1] ? y : x))[0];
+    assert.equal(beamSearchFrames(logits, 3, V, 0, 30_000), best, `seed ${seed}`);
+  }
 });
 
 test('the CTC op hands its gradient to the logits through the tape', () => {
@@ -122,6 +151,10 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   const heard = engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--temperature', '0');
   assert.equal(heard.status, 0, heard.stderr);
   assert.match(heard.stdout, /v000_0003\.wav\t[a-z' ]*\n$/);
+  const beamed = engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--beam', '8');
+  assert.equal(beamed.status, 0, beamed.stderr);
+  assert.match(beamed.stdout, /v000_0003\.wav\t[a-z' ]*\n$/);
+  assert.notEqual(engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--beam', '8', '--temperature', '1').status, 0, '--beam with a temperature is refused');
   const audit = engram('audit', 'speech.safetensors', '--data', data, '--out', 'audit');
   assert.equal(audit.status, 0, audit.stderr);
   assert.match(audit.stdout, /Verdict: /);

@@ -8,14 +8,16 @@ import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
 import { checkRange } from '../train/config.js';
 
-export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S]
+export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N]
 
 Writes what a speech model hears in each WAV file (any sample rate, mono or stereo): file<TAB>transcript.
   --temperature T   0 = the most likely symbol per frame (default); above 0, a path sampled from the model
-  --seed S          same seed, same sampled transcripts (default 0)`;
+  --seed S          same seed, same sampled transcripts (default 0)
+  --beam N          prefix beam search with N beams: the most probable transcript over all frame paths
+                    (temperature 0 only)`;
 
 export async function transcribeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' } });
+  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' } });
   if (values.help) return console.log(TRANSCRIBE_HELP);
   if (positionals.length < 2) throw new ConfigError('engram transcribe needs a model and at least one WAV file');
   const [file, ...wavs] = positionals;
@@ -23,6 +25,9 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
   checkRange('temperature', temperature, { min: 0, max: 100 });
   const seed = numberFlag(values, 'seed', 0);
   checkRange('seed', seed, { min: 0, max: 2 ** 32 - 1, integer: true });
+  const beam = numberFlag(values, 'beam', 0);
+  checkRange('beam', beam, { min: 0, max: 1000, integer: true });
+  if (beam > 0 && temperature > 0) throw new ConfigError('--beam searches for the most probable transcript; it does not combine with --temperature above 0');
   const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
   const waves = wavs.map((w) => {
     let bytes: Uint8Array;
@@ -33,6 +38,6 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
     }
     return decodeWav(bytes, w);
   });
-  transcribe(loaded, waves, { temperature, seed }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
+  transcribe(loaded, waves, { temperature, seed, beam }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
   loaded.model.dispose();
 }

@@ -1,10 +1,12 @@
 // Reading text out of a speech model's per-frame distributions (CTC): greedy decoding at temperature 0 (the
 // most likely symbol per frame, repeats collapsed, blanks dropped), and at temperature T a path sampled frame
-// by frame from softmax(logits / T) with a seeded generator, collapsed the same way.
+// by frame from softmax(logits / T) with a seeded generator, collapsed the same way; or, with a beam width,
+// the most probable transcript by prefix beam search (ctcBeam.ts).
 import { Rng } from '../engine/index.js';
 import { collapsePath } from '../codecs/ctcAlphabet.js';
 import { TIME_REDUCTION, type SpeechModel } from '../models/speech.js';
 import { stackUtterances } from '../train/speechBatches.js';
+import { beamSearchFrames } from './ctcBeam.js';
 
 export function decodeFrames(logits: Float32Array, frames: number, V: number, offset: number, temperature: number, rng: Rng): string {
   const path = new Int32Array(frames);
@@ -30,6 +32,8 @@ export function decodeFrames(logits: Float32Array, frames: number, V: number, of
 export interface TranscribeOptions {
   readonly temperature: number;
   readonly seed: number;
+  /** Beam width for CTC prefix beam search (0: greedy at temperature 0, sampled above it). */
+  readonly beam?: number;
 }
 
 /** Transcripts of utterances given as log-mel features, in batches of 16. */
@@ -43,7 +47,9 @@ export function transcribeFeatures(model: SpeechModel, utterances: readonly { fe
     logits.dispose();
     const T = batch.time / TIME_REDUCTION;
     const V = model.config.vocabSize;
-    for (let b = 0; b < batch.batchSize; b++) out.push(decodeFrames(values, batch.outputFrames[b], V, b * T * V, o.temperature, rng));
+    for (let b = 0; b < batch.batchSize; b++) {
+      out.push(o.beam ? beamSearchFrames(values, batch.outputFrames[b], V, b * T * V, o.beam) : decodeFrames(values, batch.outputFrames[b], V, b * T * V, o.temperature, rng));
+    }
   }
   return out;
 }
