@@ -78,6 +78,8 @@ inference on the denoising loss; sample grids and a gallery of generations besid
   --index DIR          search nearest training images through a LanceDB table in DIR (a folder, or s3://...)
                        instead of in memory: built on first use, reused after; exact below 50,000 images,
                        IVF-PQ candidates with an exact re-rank above; the report states its recall@1
+  --index-candidates N candidates re-ranked per tiled-L2 search (default 1,024; 4,096 reached 99% recall@1
+                       on a million images, 97% with the default)
 Speech models (--data as in training): character and word error rates on training and held-out speech,
 membership inference on the CTC loss, and the utterances it got wrong with audio players.
 Taggers: membership inference on the per-image loss, and a gallery of the training images fit best.
@@ -154,7 +156,9 @@ async function auditImageModel(weights: WeightsFile, values: Record<string, stri
   const index = values.index as string | undefined;
   const { splitSeed, heldOutFraction } = weights.record.provenance.split;
   const table = `images_${dataset.fingerprint}_${splitSeed}_${String(heldOutFraction).replace('.', '_')}_${dataset.size}`;
-  const openSearch = index ? async (train: readonly Float32Array[], size: number) => (await import('../audit/indexes/lanceImages.js')).openLanceImageIndex(index, table, train, size, (done, total) => progress('building the image index', done, total)) : undefined;
+  const candidates = numberFlag(values, 'index-candidates', 1024);
+  checkRange('index-candidates', candidates, { min: 1, max: 100_000, integer: true });
+  const openSearch = index ? async (train: readonly Float32Array[], size: number) => (await import('../audit/indexes/lanceImages.js')).openLanceImageIndex(index, table, train, size, (done, total) => progress('building the image index', done, total), candidates) : undefined;
   const report = await runImageAudit({ ...loaded, file, fileSha256: weights.fileSha256, dataset, outsiders, settings, references: referenceOptions(file, values), openSearch, progress });
   loaded.model.dispose();
   writeReport(file, values, report, renderImageAuditHtml(report));
@@ -256,7 +260,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     'suffix-length': { type: 'string' }, seed: { type: 'string' }, temperatures: { type: 'string' }, samples: { type: 'string' },
     'max-tokens': { type: 'string' }, 'canary-seed': { type: 'string' }, 'canary-candidates': { type: 'string' },
     'extraction-examples': { type: 'string' }, 'reference-models': { type: 'string' }, query: { type: 'string' },
-    index: { type: 'string' }, conditions: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, 'baseline-images': { type: 'string' }, 'loss-steps': { type: 'string' },
+    index: { type: 'string' }, 'index-candidates': { type: 'string' }, conditions: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, 'baseline-images': { type: 'string' }, 'loss-steps': { type: 'string' },
   });
   if (values.help) return console.log(AUDIT_HELP);
   if (positionals.length !== 1) throw new ConfigError('engram audit needs one weights file: engram audit MODEL');

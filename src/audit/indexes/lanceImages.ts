@@ -12,10 +12,12 @@ export const ANN_THRESHOLD = 50_000;
 /**
  * Candidates proposed by L2 and re-ranked exactly. Tiled L2 ranks differently from L2: on MNIST at 16 px the
  * tiled-L2 nearest of 200 held-out digits was among the 64 L2-nearest for 95.5% of them, the 256 for 99.5%,
- * the 512 for 100%; on shifted, noised copies of digits (bench/indexes.ts) 512 found 98% and 1,024 100% (measured).
+ * the 512 for 100%; on shifted, noised copies of digits (bench/indexes.ts) 512 found 98% and 1,024 100% at
+ * 10,000 and 100,000 images; at 1,000,000, 1,024 found 97% (the misses 2-5% farther than the true nearest),
+ * 4,096 99% (measured). `engram audit --index-candidates` raises it.
  */
 const L2_CANDIDATES = 64;
-const TILED_CANDIDATES = 1024;
+export const TILED_CANDIDATES = 1024;
 /**
  * IVF partitions probed, and PQ candidates re-ranked by exact L2 inside LanceDB per result wanted. On 100,000
  * shifted, noised digits (316 partitions) 32 probes found the tiled-L2 nearest of 98 of 100 real digits, 64 all
@@ -38,7 +40,7 @@ export interface LanceImageIndex extends NeighbourSearch {
  * another number of images. `name` should say what the images are (dataset fingerprint, split, size), so a
  * stale table is never searched.
  */
-export async function openLanceImageIndex(location: string, name: string, images: readonly Float32Array[] | { count: number; batch: (start: number, end: number) => Float32Array[] }, size: number, progress?: (done: number, total: number) => void): Promise<LanceImageIndex> {
+export async function openLanceImageIndex(location: string, name: string, images: readonly Float32Array[] | { count: number; batch: (start: number, end: number) => Float32Array[] }, size: number, progress?: (done: number, total: number) => void, tiledCandidates = TILED_CANDIDATES): Promise<LanceImageIndex> {
   const source = Array.isArray(images) ? { count: images.length, batch: (a: number, b: number) => (images as Float32Array[]).slice(a, b) } : images as { count: number; batch: (start: number, end: number) => Float32Array[] };
   if (source.count === 0) throw new ConfigError('an image index needs at least one training image');
   const db = await lancedb.connect(location);
@@ -63,7 +65,7 @@ export async function openLanceImageIndex(location: string, name: string, images
   const ann = source.count >= ANN_THRESHOLD ? `IVF-PQ (${Math.round(Math.sqrt(source.count))} partitions), exact re-rank` : 'none: exact scan';
   return {
     engine: 'lancedb', location, table: name, count: source.count, buildSeconds, ann,
-    nearest: (queries, distance, k) => nearest(opened, queries, size, distance, Math.min(k, source.count), source.count >= ANN_THRESHOLD),
+    nearest: (queries, distance, k) => nearest(opened, queries, size, distance, Math.min(k, source.count), source.count >= ANN_THRESHOLD, tiledCandidates),
     images: async (indices) => {
       if (indices.length === 0) return [];
       const rows = await opened.query().where(`id IN (${indices.join(',')})`).toArray();
@@ -84,10 +86,10 @@ function vectorOf(row: Record<string, unknown>): Float32Array {
   return Float32Array.from('toArray' in v && typeof v.toArray === 'function' ? v.toArray() : (v as number[]));
 }
 
-async function nearest(table: lancedb.Table, queries: readonly Float32Array[], size: number, distance: Distance, k: number, ann: boolean): Promise<Neighbours> {
+async function nearest(table: lancedb.Table, queries: readonly Float32Array[], size: number, distance: Distance, k: number, ann: boolean, tiledCandidates: number): Promise<Neighbours> {
   const indices: number[][] = [];
   const distances: number[][] = [];
-  const candidates = distance === 'l2' ? Math.max(L2_CANDIDATES, 4 * k) : Math.max(TILED_CANDIDATES, 8 * k);
+  const candidates = distance === 'l2' ? Math.max(L2_CANDIDATES, 4 * k) : Math.max(tiledCandidates, 8 * k);
   for (const q of queries) {
     let search = table.query().nearestTo(Array.from(q)).distanceType('l2').select(['id', 'vector', '_distance']).limit(candidates);
     if (ann) search = search.nprobes(NPROBES).refineFactor(REFINE_FACTOR);
