@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engram_io import conv_from_engram, conv_to_engram, linear_from_engram, load_record, read_safetensors
+from engram_io import engram_parameters, load_module, read_safetensors
 
 
 def alpha_bars(timesteps, schedule):
@@ -104,19 +104,12 @@ class EngramUNet(nn.Module):
         return names + [('out.conv', self.conv_out.weight, 'conv'), ('out.bias', self.conv_out.bias, None)]
 
     def to_engram(self):
-        out = {'conv': conv_to_engram, 'linear': linear_from_engram, 'skip': lambda w: w[:, :, 0, 0].T.contiguous(), None: lambda p: p}
-        return {name: out[layout](p).detach().cpu() for name, p, layout in self.engram_names()}
+        return engram_parameters(self)
 
 
 def load_engram(path):
     """The model in an engram weights file, in eval mode, and the file's metadata."""
-    tensors, metadata, config = load_record(path, 'diffusion')
-    model = EngramUNet(config)
-    read = {'conv': conv_from_engram, 'linear': linear_from_engram, 'skip': lambda w: w.T.contiguous()[:, :, None, None], None: lambda p: p}
-    with torch.no_grad():
-        for name, p, layout in model.engram_names():
-            p.copy_(read[layout](tensors[name]))
-    return model.eval(), metadata
+    return load_module(path, 'diffusion', EngramUNet)
 
 
 if __name__ == '__main__':

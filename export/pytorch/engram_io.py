@@ -73,3 +73,36 @@ def linear_from_engram(w):
 
 
 linear_to_engram = linear_from_engram
+
+
+def skip_from_engram(w):
+    """A 1x1 convolution stored [in, out] -> Conv2d's [out, in, 1, 1]."""
+    return w.T.contiguous()[:, :, None, None]
+
+
+def skip_to_engram(w):
+    return w[:, :, 0, 0].T.contiguous()
+
+
+# How each parameter layout converts: a module's engram_names() lists (engram name, parameter, layout).
+FROM_ENGRAM = {'conv': conv_from_engram, 'linear': linear_from_engram, 'skip': skip_from_engram, None: lambda w: w}
+TO_ENGRAM = {'conv': conv_to_engram, 'linear': linear_to_engram, 'skip': skip_to_engram, None: lambda w: w}
+
+
+def load_parameters(model, tensors):
+    """Copies an engram file's tensors into a module, converting each layout."""
+    with torch.no_grad():
+        for name, p, layout in model.engram_names():
+            p.copy_(FROM_ENGRAM[layout](tensors[name]))
+    return model
+
+
+def engram_parameters(model):
+    """A module's parameters under engram's names and layouts, ready for write_safetensors."""
+    return {name: TO_ENGRAM[layout](p).detach().cpu() for name, p, layout in model.engram_names()}
+
+
+def load_module(path, kind, module_class):
+    """The model in an engram file of a family, in eval mode, and the file's metadata."""
+    tensors, metadata, config = load_record(path, kind)
+    return load_parameters(module_class(config), tensors).eval(), metadata

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engram_io import linear_from_engram, load_record
+from engram_io import engram_parameters, load_module
 
 
 class Block(nn.Module):
@@ -75,29 +75,23 @@ class EngramGPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.reshape(-1))
 
     def engram_names(self):
-        """(engram name, this module's parameter, stored as [in, out]) for every parameter."""
-        names = [('wte', self.wte.weight, False), ('wpe', self.wpe.weight, False), ('ln_f.weight', self.ln_f.weight, False), ('ln_f.bias', self.ln_f.bias, False)]
+        """(engram name, this module's parameter, its layout in engram_io) for every parameter."""
+        names = [('wte', self.wte.weight, None), ('wpe', self.wpe.weight, None), ('ln_f.weight', self.ln_f.weight, None), ('ln_f.bias', self.ln_f.bias, None)]
         for i, block in enumerate(self.h):
             p = f'h.{i}.'
             for ours, theirs in [('ln_1', 'ln_1'), ('ln_2', 'ln_2')]:
-                names += [(p + theirs + '.weight', getattr(block, ours).weight, False), (p + theirs + '.bias', getattr(block, ours).bias, False)]
+                names += [(p + theirs + '.weight', getattr(block, ours).weight, None), (p + theirs + '.bias', getattr(block, ours).bias, None)]
             for ours, theirs in [('c_attn', 'attn.c_attn'), ('c_proj', 'attn.c_proj'), ('c_fc', 'mlp.c_fc'), ('mlp_proj', 'mlp.c_proj')]:
-                names += [(p + theirs + '.weight', getattr(block, ours).weight, True), (p + theirs + '.bias', getattr(block, ours).bias, False)]
+                names += [(p + theirs + '.weight', getattr(block, ours).weight, 'linear'), (p + theirs + '.bias', getattr(block, ours).bias, None)]
         return names
 
     def to_engram(self):
-        """The parameters under engram's names and layouts."""
-        return {name: (linear_from_engram(p) if linear else p).detach().cpu() for name, p, linear in self.engram_names()}
+        return engram_parameters(self)
 
 
 def load_engram(path):
-    """The model in an engram weights file, in eval mode, and the file's metadata."""
-    tensors, metadata, config = load_record(path, 'gpt')
-    model = EngramGPT(config)
-    with torch.no_grad():
-        for name, p, linear in model.engram_names():
-            p.copy_(linear_from_engram(tensors[name]) if linear else tensors[name])  # engram stores linears [in, out]
-    return model.eval(), metadata
+    """The model in an engram weights file, in eval mode, and the file's metadata (linears stored [in, out])."""
+    return load_module(path, 'gpt', EngramGPT)
 
 
 def nanogpt_checkpoint(model):
