@@ -4,6 +4,7 @@
 // path ends in a blank (so a repeated letter after a blank starts a new letter, and without one merges).
 // Greedy decoding follows the single most likely path; this sums over paths, which can change the answer
 // when many unlikely paths agree on one transcript.
+import { ops } from '../engine/index.js';
 import { BLANK, CTC_CHARACTERS } from '../codecs/ctcAlphabet.js';
 
 interface Beam {
@@ -19,14 +20,9 @@ const total = (b: Beam) => logAdd(b.blank, b.letter);
 /** The most probable transcript of `frames` rows of logits [frames, V] starting at `offset`, by prefix beam search. */
 export function beamSearchFrames(logits: Float32Array, frames: number, V: number, offset: number, width: number): string {
   let beams = new Map<string, Beam>([['', { labels: [], blank: 0, letter: -Infinity }]]);
-  const logProbs = new Float64Array(V);
+  const logProbs = ops.logProbabilities(logits, frames, V, offset);
   for (let t = 0; t < frames; t++) {
-    const row = offset + t * V;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, logits[row + v]);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(logits[row + v] - max);
-    for (let v = 0; v < V; v++) logProbs[v] = logits[row + v] - max - Math.log(sum);
+    const p = (v: number) => logProbs[t * V + v];
     const next = new Map<string, Beam>();
     const at = (labels: number[]) => {
       const key = labels.join(',');
@@ -36,17 +32,17 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
     };
     for (const beam of beams.values()) {
       const stay = at(beam.labels);
-      stay.blank = logAdd(stay.blank, total(beam) + logProbs[BLANK]);
+      stay.blank = logAdd(stay.blank, total(beam) + p(BLANK));
       const last = beam.labels.at(-1);
       for (let v = 0; v < V; v++) {
         if (v === BLANK) continue;
         const extended = at([...beam.labels, v]);
         if (v === last) {
           // The same letter again merges with the last one, unless a blank came between them.
-          stay.letter = logAdd(stay.letter, beam.letter + logProbs[v]);
-          extended.letter = logAdd(extended.letter, beam.blank + logProbs[v]);
+          stay.letter = logAdd(stay.letter, beam.letter + p(v));
+          extended.letter = logAdd(extended.letter, beam.blank + p(v));
         } else {
-          extended.letter = logAdd(extended.letter, total(beam) + logProbs[v]);
+          extended.letter = logAdd(extended.letter, total(beam) + p(v));
         }
       }
     }

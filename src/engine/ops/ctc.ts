@@ -9,7 +9,7 @@ import { tensor, type Tensor } from '../tensor.js';
 const logAdd = (a: number, b: number) => (a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))));
 
 /** Log-softmax of each frame's logits, float64: [frames * V]. */
-function logProbabilities(logits: Float32Array, frames: number, V: number, offset: number): Float64Array {
+export function logProbabilities(logits: Float32Array, frames: number, V: number, offset: number): Float64Array {
   const out = new Float64Array(frames * V);
   for (let t = 0; t < frames; t++) {
     const row = offset + t * V;

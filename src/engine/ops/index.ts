@@ -4,4 +4,4 @@ export { matMul } from './matmul.js';
 export { layerNorm, dropout, embedding, crossEntropy, logSoftmax, softmax, causalSelfAttention, attentionCache, type AttentionCache } from './nn.js';
 export { conv3x3, avgPool2, upsample2, reshape, concat, split } from './image.js';
 export { adamw, sumOfSquares, type AdamWStep } from './optim.js';
-export { ctcLoss, ctcExample } from './ctc.js';
+export { ctcLoss, ctcExample, logProbabilities } from './ctc.js';
