@@ -131,11 +131,10 @@ export async function regurgitation(
     byTemperature.push({ temperature, stats: summarise(scored) });
   }
   const heldOutStats = summarise(await scoreAll(heldOut.map((e) => exampleText(e).trimEnd())));
-  const worst = await Promise.all(all.sort((a, b) => b.scored.longest - a.scored.longest).slice(0, 8).filter((w) => w.scored.longest > 0).map(async ({ temperature, scored }) => ({
-    temperature,
-    generated: scored.text,
-    match: scored.text.slice(scored.longestFrom, scored.longestFrom + scored.longest),
-    trainingExample: await index.exampleAt(scored.longestAt),
-  })));
+  const worst: RegurgitationCase[] = [];
+  for (const { temperature, scored } of all.sort((a, b) => b.scored.longest - a.scored.longest).slice(0, 8).filter((w) => w.scored.longest > 0)) {
+    const match = scored.text.slice(scored.longestFrom, scored.longestFrom + scored.longest);
+    worst.push({ temperature, generated: scored.text, match, trainingExample: await index.exampleAt(scored.longestAt) });
+  }
   return { samplesPerTemperature: settings.samples, byTemperature, heldOut: heldOutStats, worst, index: { engine: index.engine, exactFrom: index.exactFrom } };
 }
