@@ -9,6 +9,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError } from '../../errors.js';
 import type { Example } from '../../data/dataset.js';
 import { exampleText, MATCH_THRESHOLDS, type VerbatimIndex } from '../regurgitation.js';
+import { batchedOf, type Batched } from './batched.js';
 
 /** Window length: the shortest match the index sees. */
 export const GRAM = MATCH_THRESHOLDS[0];
@@ -26,9 +27,9 @@ export interface DuckTextIndex extends VerbatimIndex {
  * Opens the DuckDB file `location`, building tables for `name` (which should say what the text is: dataset
  * fingerprint and split) when they are missing.
  */
-export async function openDuckTextIndex(location: string, name: string, train: readonly Example[] | { count: number; batch: (start: number, end: number) => Example[] }): Promise<DuckTextIndex> {
+export async function openDuckTextIndex(location: string, name: string, train: readonly Example[] | Batched<Example>): Promise<DuckTextIndex> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new ConfigError(`index name ${name} must be lowercase letters, digits and _`);
-  const source = Array.isArray(train) ? { count: train.length, batch: (a: number, b: number) => (train as Example[]).slice(a, b) } : train as { count: number; batch: (start: number, end: number) => Example[] };
+  const source = batchedOf(train);
   const instance = await DuckDBInstance.create(location);
   const db = await instance.connect();
   const tables = (await db.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_name = '${name}_grams'`)).getRows();
@@ -46,7 +47,7 @@ export async function openDuckTextIndex(location: string, name: string, train: r
   };
 }
 
-async function build(db: DuckDBConnection, name: string, source: { count: number; batch: (start: number, end: number) => Example[] }): Promise<number> {
+async function build(db: DuckDBConnection, name: string, source: Batched<Example>): Promise<number> {
   const started = performance.now();
   await db.run(`CREATE OR REPLACE TABLE ${name}_examples (start BIGINT, stop BIGINT, text VARCHAR)`);
   await db.run(`CREATE OR REPLACE TABLE ${name}_chunks (start BIGINT, text VARCHAR)`);

@@ -6,6 +6,7 @@
 import * as lancedb from '@lancedb/lancedb';
 import { ConfigError } from '../../errors.js';
 import { imageDistance, type Distance, type NeighbourSearch, type Neighbours } from '../imageNeighbours.js';
+import { batchedOf, type Batched } from './batched.js';
 
 /** Below this many images the table is scanned exactly; above it an IVF-PQ index proposes candidates. */
 export const ANN_THRESHOLD = 50_000;
@@ -40,8 +41,8 @@ export interface LanceImageIndex extends NeighbourSearch {
  * another number of images. `name` should say what the images are (dataset fingerprint, split, size), so a
  * stale table is never searched.
  */
-export async function openLanceImageIndex(location: string, name: string, images: readonly Float32Array[] | { count: number; batch: (start: number, end: number) => Float32Array[] }, size: number, progress?: (done: number, total: number) => void, tiledCandidates = TILED_CANDIDATES): Promise<LanceImageIndex> {
-  const source = Array.isArray(images) ? { count: images.length, batch: (a: number, b: number) => (images as Float32Array[]).slice(a, b) } : images as { count: number; batch: (start: number, end: number) => Float32Array[] };
+export async function openLanceImageIndex(location: string, name: string, images: readonly Float32Array[] | Batched<Float32Array>, size: number, progress?: (done: number, total: number) => void, tiledCandidates = TILED_CANDIDATES): Promise<LanceImageIndex> {
+  const source = batchedOf(images);
   if (source.count === 0) throw new ConfigError('an image index needs at least one training image');
   const db = await lancedb.connect(location);
   let buildSeconds = 0;
