@@ -159,7 +159,7 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
   const baselineImages = [...sides.heldOut, ...outsiders].slice(0, settings.baselineImages);
   const baselinePixels = baselineImages.map((e) => e.image.pixels);
   const baselineSide = await copyAnalysis(baselinePixels, search, copySettings);
-  const searchSummary = await summariseSearch(search, [...generations.map((g) => g.pixels), ...baselinePixels], trainPixels, size, settings.seed);
+  const searchSummary = await summariseSearch(search, [...generations.map((g) => g.pixels), ...baselinePixels], [...generatedSide.matches, ...baselineSide.matches], trainPixels, size, settings.seed);
   input.progress?.('nearest training images', 2, 3);
   const generatedRobust = robustNearest(generations.map((g) => g.pixels), trainPixels, size);
   const baselineRobust = robustNearest(baselinePixels, trainPixels, size);
@@ -211,15 +211,20 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
   return { ...report, verdict: verdictOf(report) };
 }
 
-/** An index's recall@1 against exact search on up to RECALL_QUERIES of the audit's own queries. */
-async function summariseSearch(search: NeighbourSearch, queries: readonly Float32Array[], train: readonly Float32Array[], size: number, seed: number): Promise<SearchSummary> {
+/**
+ * An index's recall@1 against exact search, on up to RECALL_QUERIES of the audit's own queries: the index's
+ * answers are the matches already found, so only the exact search runs here.
+ */
+async function summariseSearch(search: NeighbourSearch, queries: readonly Float32Array[], found: readonly CopyMatch[], train: readonly Float32Array[], size: number, seed: number): Promise<SearchSummary> {
   if (search.engine === 'memory') return { engine: search.engine, images: search.count };
-  const sample = new Rng(deriveSeed(seed, 'recall')).shuffle([...queries]).slice(0, RECALL_QUERIES);
+  const sample = new Rng(deriveSeed(seed, 'recall')).shuffle(queries.map((_, i) => i)).slice(0, RECALL_QUERIES);
   const exact = memorySearch(train, size);
   const recall = async (distance: 'tiled-l2' | 'l2') => {
-    const [found, truth] = [await search.nearest(sample, distance, 1), await exact.nearest(sample, distance, 1)];
-    // A tie at the nearest distance is a hit whichever of the tied images was returned.
-    return wilson(sample.filter((_, i) => found.distances[i][0] <= truth.distances[i][0] + 1e-6).length, sample.length);
+    const truth = await exact.nearest(sample.map((i) => queries[i]), distance, 1);
+    // A tie at the nearest distance is a hit whichever of the tied images was returned; 1e-4 allows for the
+    // float32 rounding of exact search's |q|^2 + |x|^2 - 2 q.x (a self-match can read 1e-4, not 0).
+    const hits = sample.filter((q, j) => (distance === 'l2' ? found[q].l2 : found[q].tiledL2) <= truth.distances[j][0] + 1e-4).length;
+    return wilson(hits, sample.length);
   };
   return { engine: search.engine, images: search.count, recallAt1: { tiledL2: await recall('tiled-l2'), l2: await recall('l2'), queries: sample.length } };
 }
