@@ -1,9 +1,12 @@
-// npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N]: what the speech
-// recogniser reaches, measured.
+// npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N] [--word-steps N]
+// [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--context-layers N]: what the speech recogniser
+// reaches, measured.
 // - digits: leave-one-speaker-out over the real FSDD speakers: trained on synthetic digits (npm run speech:data)
 //   plus the other real speakers, word accuracy on the held-out speaker; and trained on synthetic speech alone,
 //   accuracy on every real speaker, to show what real data adds;
 // - words (with --words): character and word error rate on synthetic voices never heard in training.
+// Each is scored twice: open vocabulary (greedy, any spelling) and with a lexicon (beam search that writes
+// only the digit words, or only the words of the dataset's vocabulary).
 // Writes runs/experiment-speech/results.json.
 import { flag } from './flags.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +16,8 @@ import { initEngine } from '../src/engine/index.js';
 import { loadSpeechDataset, makeSpeechDataset, splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../src/data/speech.js';
 import { SPEECH_DEFAULTS, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribeFeatures } from '../src/tasks/speech.js';
 import { errorRates } from '../src/audit/speechAudit.js';
+import { makeLexicon, type Lexicon } from '../src/sample/ctcBeam.js';
+import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
 import { loadModelFile } from '../src/weights/modelFile.js';
 import { MemoryStorage } from '../src/weights/storage.js';
 import { ProgressBar } from '../src/cli/progress.js';
@@ -20,24 +25,32 @@ import { ProgressBar } from '../src/cli/progress.js';
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'runs', 'experiment-speech');
 
-async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>) {
+async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>, lexicon: Lexicon) {
   const storage = new MemoryStorage();
   const bar = new ProgressBar(label, steps, 'step');
   const started = performance.now();
-  await trainSpeechModel({ dataset, out: 'm', model: SPEECH_DEFAULTS, train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last' }, split, storage, onStep: (r) => bar.update(r.step) });
+  await trainSpeechModel({ dataset, out: 'm', model: { ...SPEECH_DEFAULTS, contextLayers: Number(flag('context-layers', String(SPEECH_DEFAULTS.contextLayers))) }, train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last' }, split, storage, onStep: (r) => bar.update(r.step) });
   bar.finish();
   const seconds = (performance.now() - started) / 1000;
   const loaded = speechModelFromRecord(await loadModelFile(storage, 'm'), 'm');
-  const results: Record<string, ReturnType<typeof errorRates>> = {};
+  const results: Record<string, ReturnType<typeof errorRates> & { audioSecondsPerSecond: number }> = {};
   for (const [name, xs] of Object.entries(tests)) {
-    const t0 = performance.now();
-    const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0 });
-    const audioSeconds = xs.reduce((s, e) => s + e.samples.length / 16000, 0);
-    results[name] = { ...errorRates(xs.map((e) => e.text), heard), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) } as never;
+    for (const decoding of ['greedy', 'lexicon'] as const) {
+      const t0 = performance.now();
+      const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0, lexicon: decoding === 'lexicon' ? lexicon : undefined });
+      const audioSeconds = xs.reduce((s, e) => s + e.samples.length / 16000, 0);
+      results[`${name}, ${decoding}`] = { ...errorRates(xs.map((e) => e.text), heard), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) };
+    }
   }
+  const canaries = dataset.canaries.length > 0 ? spokenCanaryAudit(loaded.model, dataset.canaries, { candidates: 200, seed: 0 }) : undefined;
   loaded.model.dispose();
-  console.log(`${label}: ${Object.entries(results).map(([k, r]) => `${k} word accuracy ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, CER ${(100 * r.characterErrorRate).toFixed(1)}%`).join('; ')} (${seconds.toFixed(0)} s)`);
-  return { label, seconds, results };
+  if (canaries) {
+    const groups = canaries.byRepeats.map((g) => `${g.repeats}x loss ${g.meanLossClean.toFixed(3)}/${g.meanLossNoisy.toFixed(3)} p ${g.cleanLossP.toPrecision(2)}/${g.noisyLossP.toPrecision(2)} exposure ${g.meanExposureClean.toFixed(1)}/${g.meanExposureNoisy.toFixed(1)} noisy-heard ${Math.round(g.noisyHeardAsSecret.estimate * g.count)}/${g.count} half-heard ${Math.round(g.truncatedHeardAsSecret.estimate * g.count)}/${g.count}`);
+    console.log(`  canaries (clean/noisy): ${groups.join('; ')}; flagged: ${canaries.separated.join(',') || 'none'}`);
+  }
+  const bytes = (await storage.read('m')).length;
+  console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, CER ${(100 * r.characterErrorRate).toFixed(1)}%, ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
+  return { label, seconds, bytes, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };
 }
 
 async function main(): Promise<void> {
@@ -51,10 +64,14 @@ async function main(): Promise<void> {
     const real = loadSpeechDataset(`fsdd:${fsddPath}`);
     const bySpeaker = (s: string) => real.examples.filter((e) => e.speaker === s);
     // Synthetic alone: every real speaker is unseen.
-    out.push(await trainAndScore('synthetic only', syn, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker' }, steps, Object.fromEntries(real.speakers.map((s) => [s, bySpeaker(s)]))));
-    for (const speaker of real.speakers) {
-      const both = makeSpeechDataset(`${syn.name},${real.name}`, 'experiment', [...syn.examples, ...real.examples]);
-      out.push(await trainAndScore(`synthetic + real, ${speaker} held out`, both, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker', heldOutSpeakers: [speaker] }, steps, { [speaker]: bySpeaker(speaker) }));
+    const digits = makeLexicon(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']);
+    const only = flag('only', 'all');
+    if (only === 'all' || only === 'synthetic') out.push(await trainAndScore('synthetic only', syn, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker' }, steps, Object.fromEntries(real.speakers.map((s) => [s, bySpeaker(s)])), digits));
+    for (const speaker of only === 'all' || only === 'loso' ? real.speakers : only.split(',').filter((s) => real.speakers.includes(s))) {
+      // --real-weight K: each real recording K times, so three real voices are not drowned by thousands of synthetic ones.
+      const realWeight = Number(flag('real-weight', '1'));
+      const both = makeSpeechDataset(`${syn.name},${real.name}`, `real-weight=${realWeight}`, [...syn.examples, ...Array.from({ length: realWeight }, () => real.examples).flat()], syn.canaries);
+      out.push(await trainAndScore(`synthetic + real, ${speaker} held out`, both, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker', heldOutSpeakers: [speaker] }, steps, { [speaker]: bySpeaker(speaker) }, digits));
     }
   }
   const words = flag('words');
@@ -62,7 +79,7 @@ async function main(): Promise<void> {
     const data = loadSpeechDataset(words);
     const split: SpeechSplitSpec = { splitSeed: 0, heldOutFraction: 0.15, by: 'speaker' };
     const sides = splitSpeech(data, split);
-    out.push(await trainAndScore('WordNet words', data, split, Number(flag('word-steps', String(2 * steps))), { 'unseen voices': sides.heldOut, 'training voices': sides.train.slice(0, sides.heldOut.length) }));
+    out.push(await trainAndScore('WordNet words', data, split, Number(flag('word-steps', String(2 * steps))), { 'unseen voices': sides.heldOut, 'training voices': sides.train.slice(0, sides.heldOut.length) }, makeLexicon(data.examples.flatMap((e) => e.text.split(' ')))));
   }
   mkdirSync(OUT, { recursive: true });
   writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ steps, runs: out }, null, 2));

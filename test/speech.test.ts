@@ -1,22 +1,29 @@
 // Speech: CTC's loss and gradient against a brute-force sum over every alignment and finite differences; WAV
 // files round-trip and resample without changing pitch; log-mel puts a tone in its mel band; and, with
 // Debian's espeak-ng (installed by .ci/run; skipped without it), a tiny recogniser trains, transcribes and is
-// audited through the CLI.
+// audited through the CLI: its spoken canaries planted 16 times must be flagged, and canaries it never
+// trained on must not be.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ops, Rng, valueAndGrads, variableOf, zeros } from '../src/engine/index.js';
 import { ctcExample } from '../src/engine/ops/ctc.js';
 import { collapsePath, CTC_VOCAB_SIZE } from '../src/codecs/ctcAlphabet.js';
-import { beamSearchFrames } from '../src/sample/ctcBeam.js';
+import { beamSearchFrames, makeLexicon } from '../src/sample/ctcBeam.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
 import { logMel, MEL_BINS } from '../src/codecs/logMel.js';
 import { editDistance, errorRates } from '../src/audit/speechAudit.js';
+import { rankSumPValue } from '../src/audit/stats.js';
+import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
+import { CANARY_SPEAKER, loadSpeechDataset, splitSpeech } from '../src/data/speech.js';
+import { speechModelFromRecord } from '../src/tasks/speech.js';
+import { loadModelFile } from '../src/weights/modelFile.js';
+import { FileStorage } from '../src/weights/storage.js';
 import { ready } from './helpers.js';
 
 await ready;
@@ -86,6 +93,11 @@ test('CTC prefix beam search finds the most probable transcript over all paths, 
     }
     const best = [...probability].reduce((x, y) => (y[1] > x[1] ? y : x))[0];
     assert.equal(beamSearchFrames(logits, 3, V, 0, 30_000), best, `seed ${seed}`);
+    // With a lexicon: the most probable transcript among those that spell lexicon words.
+    const lexicon = makeLexicon(['a', 'ba', 'c']);
+    const spelled = (text: string) => text.split(' ').every((w) => lexicon.words.has(w));
+    const bestWords = [...probability].filter(([text]) => spelled(text)).reduce((x, y) => (y[1] > x[1] ? y : x))[0];
+    assert.equal(beamSearchFrames(logits, 3, V, 0, 30_000, lexicon), bestWords, `seed ${seed} with a lexicon`);
   }
 });
 
@@ -118,6 +130,21 @@ test('WAV round trip, stereo and 8-bit decoding, and resampling keep the pitch',
   assert.throws(() => decodeWav(new TextEncoder().encode('not a wav file at all')), /not a WAV file/);
 });
 
+test('canaries.tsv: planted copies must match its repeat counts, and canaries never go to the held-out side', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'engram-canaries-'));
+  const tone = (hz: number) => encodeWav({ sampleRate: 16000, samples: Float32Array.from({ length: 8000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / 16000)) });
+  writeFileSync(path.join(dir, 'a.wav'), tone(300));
+  writeFileSync(path.join(dir, 'secret.wav'), tone(500));
+  writeFileSync(path.join(dir, 'transcripts.tsv'), 'a.wav\tone\talice\nsecret.wav\tone two\tcanary\n');
+  writeFileSync(path.join(dir, 'canaries.tsv'), 'secret.wav\tone two\t2\n');
+  assert.throws(() => loadSpeechDataset(dir), /secret\.wav is planted 1 times in transcripts\.tsv, not 2/);
+  writeFileSync(path.join(dir, 'canaries.tsv'), 'secret.wav\tone two\t1\n');
+  const dataset = loadSpeechDataset(dir);
+  assert.deepEqual(dataset.canaries.map((c) => [c.secret, c.repeats]), [['one two', 1]]);
+  const sides = splitSpeech(dataset, { splitSeed: 0, heldOutFraction: 1, by: 'speaker' });
+  assert.deepEqual(sides.train.map((e) => e.speaker), [CANARY_SPEAKER]);
+});
+
 test('log-mel: a 1 kHz tone is loudest in the mel band around 1 kHz; error rates count edits', () => {
   const tone = Float32Array.from({ length: 16000 }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / 16000));
   const tone2 = Float32Array.from({ length: 16000 }, (_, i) => Math.sin((2 * Math.PI * 3000 * i) / 16000));
@@ -137,14 +164,15 @@ test('log-mel: a 1 kHz tone is loudest in the mel band around 1 kHz; error rates
   assert.equal(r.exact.estimate, 0.5);
 });
 
-test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CLI', { timeout: 300_000 }, (t) => {
+test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CLI', { timeout: 300_000 }, async (t) => {
   if (spawnSync('espeak-ng', ['--version']).status !== 0) return t.skip('no espeak-ng (apt-get install espeak-ng; .ci/run installs it)');
   const dir = mkdtempSync(path.join(tmpdir(), 'engram-speech-'));
   const data = path.join(dir, 'digits');
-  const made = spawnSync(process.execPath, [path.join(ROOT, 'scripts/make-speech.mjs'), '--set', 'digits', '--voices', '6', '--per-voice', '10', '--out', data], { encoding: 'utf8' });
+  const make = (out: string, ...more: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/make-speech.mjs'), '--set', 'digits', '--voices', '6', '--per-voice', '10', '--canaries', '8', '--out', out, ...more], { encoding: 'utf8' });
+  const made = make(data);
   assert.equal(made.status, 0, made.stderr);
   const engram = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), ...args], { cwd: dir, encoding: 'utf8' });
-  const train = engram('train', 'speech', '--data', data, '--split-by', 'speaker', '--held-out-fraction', '0.3', '--steps', '60', '--eval-every', '30', '--batch-size', '8', '--channels', '8,8', '--hidden', '32', '--out', 'speech.safetensors');
+  const train = engram('train', 'speech', '--data', data, '--split-by', 'speaker', '--held-out-fraction', '0.3', '--steps', '800', '--eval-every', '400', '--batch-size', '8', '--channels', '8,16', '--hidden', '48', '--out', 'speech.safetensors');
   assert.equal(train.status, 0, train.stderr);
   const losses = readFileSync(path.join(dir, 'speech.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).trainLoss as number);
   assert.ok(losses.at(-1)! < losses[0], `CTC loss falls: ${losses}`);
@@ -161,4 +189,33 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   const report = JSON.parse(readFileSync(path.join(dir, 'audit/audit.json'), 'utf8'));
   assert.ok(report.heldOut.utterances > 0 && report.training.utterances > 0);
   assert.match(readFileSync(path.join(dir, 'audit/report.html'), 'utf8'), /<audio controls src="data:audio\/wav;base64,/);
+  // Planted canaries train whatever the split; those planted 16 times stand apart from never-planted ones.
+  const dataset = loadSpeechDataset(data);
+  assert.equal(dataset.canaries.length, 32);
+  // Each synthetic utterance has an augmented copy (another room and microphone) under the same voice.
+  const copies = dataset.examples.filter((e) => e.source.endsWith('_a0.wav'));
+  assert.equal(copies.length, 60);
+  for (const copy of copies) assert.equal(copy.speaker, dataset.examples.find((e) => e.source === copy.source.replace('_a0', ''))!.speaker);
+  assert.ok(splitSpeech(dataset, { splitSeed: 0, heldOutFraction: 0.99, by: 'utterance' }).heldOut.every((e) => e.speaker !== CANARY_SPEAKER));
+  assert.deepEqual(report.canaries.byRepeats.map((g: { count: number }) => g.count), [8, 8, 8, 8]);
+  assert.ok(report.canaries.separated.includes(16), `16 repeats flagged: ${JSON.stringify(report.canaries.byRepeats)}`);
+  assert.match(audit.stdout, /Canaries planted [0-9, ]*16 times stand apart/);
+  // Canaries the model never trained on (other secrets, same voice and labels): nothing stands apart.
+  const other = path.join(dir, 'other');
+  assert.equal(make(other, '--canary-seed', '12').status, 0);
+  const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), path.join(dir, 'speech.safetensors')), 'speech.safetensors');
+  const control = spokenCanaryAudit(loaded.model, loadSpeechDataset(other).canaries, { candidates: 100, seed: 0 });
+  loaded.model.dispose();
+  assert.deepEqual(control.separated, [], `unplanted canaries flagged: ${JSON.stringify(control.byRepeats)}`);
+});
+
+test('the rank-sum test: exact for small groups, normal approximation for large, ties count half', () => {
+  assert.equal(rankSumPValue([3, 4, 5], [0, 1, 2]), 1 / 20);
+  assert.equal(rankSumPValue([1, 1, 1], [1, 1, 1]), 1);
+  assert.ok(rankSumPValue([0, 1, 2], [3, 4, 5]) === 1);
+  const rng = new Rng(3);
+  const noise = (shift: number) => Array.from({ length: 200 }, () => rng.normal() + shift);
+  assert.ok(rankSumPValue(noise(0.5), noise(0)) < 1e-4);
+  const p = rankSumPValue(noise(0), noise(0));
+  assert.ok(p > 0.01 && p < 0.99, `no shift: p = ${p}`);
 });

@@ -11,7 +11,7 @@ import type { Gpt } from '../models/gpt.js';
 import type { Provenance } from '../weights/modelFile.js';
 import { generateFromPrefixes } from '../sample/generateText.js';
 import { exampleLosses } from './exampleLoss.js';
-import { mean } from './stats.js';
+import { mean, normalCdf } from './stats.js';
 
 export interface CanaryExposure {
   readonly prompt: string;
@@ -40,13 +40,6 @@ export function fitSkewNormal(xs: readonly number[]): { xi: number; omega: numbe
   const delta = Math.sign(skew) * Math.sqrt((Math.PI / 2) * (g / (g + ((4 - Math.PI) / 2) ** (2 / 3))));
   const omega = Math.sqrt(variance / (1 - (2 * delta * delta) / Math.PI));
   return { xi: m - omega * delta * Math.sqrt(2 / Math.PI), omega, alpha: delta / Math.sqrt(1 - delta * delta) };
-}
-
-function normalCdf(z: number): number {
-  // Abramowitz & Stegun 7.1.26 via erfc; accurate to ~1e-7, enough for a density inside an integral.
-  const t = 1 / (1 + 0.3275911 * Math.abs(z / Math.SQRT2));
-  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-(z * z) / 2);
-  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
 /** P[X <= x] for a skew-normal, by integrating its density (stable far into the lower tail). */

@@ -1,10 +1,10 @@
 // The audit of a speech recogniser: does it hear its training utterances better than new ones, and new voices
 // worse still? Character and word error rates on training utterances and on held-out ones (held-out voices
 // when the split was by speaker), each with an interval, and membership inference on the per-utterance CTC
-// loss (the loss attack, as for every other model family).
+// loss (the loss attack, as for every other model family), and spoken canaries when the data has them.
 import { Rng } from '../engine/index.js';
 import { DatasetError } from '../errors.js';
-import { splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
+import { CANARY_SPEAKER, splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
 import type { SpeechModel } from '../models/speech.js';
 import { speechItem, stackUtterances } from '../train/speechBatches.js';
 import { transcribeFeatures } from '../sample/ctcDecode.js';
@@ -12,6 +12,7 @@ import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { lossThresholdAttack, type MembershipResult } from './membership.js';
 import { wilson, type Interval } from './stats.js';
+import { spokenCanaryAudit, type SpokenCanaryReport } from './spokenCanaries.js';
 
 /** Edit distance between two sequences (insertions, deletions, substitutions). */
 export function editDistance<T>(a: readonly T[], b: readonly T[]): number {
@@ -56,6 +57,8 @@ export interface SpeechAuditReport {
   readonly training: ErrorRates;
   readonly heldOut: ErrorRates;
   readonly membership: MembershipResult;
+  /** Absent when the data has no canaries.tsv. */
+  readonly canaries?: SpokenCanaryReport;
   readonly worst: readonly { readonly side: string; readonly reference: string; readonly heard: string; readonly samples: Float32Array }[];
   readonly verdict: string;
 }
@@ -70,13 +73,14 @@ function utteranceLosses(model: SpeechModel, xs: readonly SpeechExample[]): numb
   return out;
 }
 
-export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord; file: string; dataset: SpeechDataset; examples: number; seed: number }): SpeechAuditReport {
+export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord; file: string; dataset: SpeechDataset; examples: number; seed: number; canaryCandidates: number }): SpeechAuditReport {
   const { model, record, dataset } = input;
   if (record.provenance.dataset.fingerprint !== dataset.fingerprint) throw new DatasetError(`dataset ${dataset.name} is not the one ${input.file} was trained on (${record.provenance.dataset.name})`);
   const spec = record.provenance.split as unknown as SpeechSplitSpec;
   const sides = splitSpeech(dataset, spec);
   const rng = new Rng(input.seed);
-  const members = rng.shuffle([...sides.train]).slice(0, input.examples);
+  // Canaries have their own measure below; members here are the ordinary training utterances.
+  const members = rng.shuffle(sides.train.filter((e) => e.speaker !== CANARY_SPEAKER)).slice(0, input.examples);
   const heldOut = rng.shuffle([...sides.heldOut]).slice(0, input.examples);
   const hear = (xs: readonly SpeechExample[]) => transcribeFeatures(model, xs, { temperature: 0, seed: 0 });
   const heardMembers = hear(members);
@@ -89,17 +93,32 @@ export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord;
     ...heldOut.map((e, i) => ({ side: 'held-out', reference: e.text, heard: heardHeldOut[i], samples: e.samples })),
   ].filter((w) => w.reference !== w.heard).slice(0, 12);
   const heldOutSpeakers = [...new Set(sides.heldOut.map((e) => e.speaker))];
+  const canaries = dataset.canaries.length > 0 ? spokenCanaryAudit(model, dataset.canaries, { candidates: input.canaryCandidates, seed: input.seed }) : undefined;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const voices = spec.by === 'speaker' || spec.heldOutSpeakers?.length ? 'voices it never heard' : 'utterances it never heard';
   const gap = held.exact.high < training.exact.low;
   const verdict = `It hears ${pct(training.exact.estimate)} of training utterances exactly (${pct(training.exact.low)}-${pct(training.exact.high)}; character error rate ${pct(training.characterErrorRate)}) ` +
     `against ${pct(held.exact.estimate)} of ${voices} (${pct(held.exact.low)}-${pct(held.exact.high)}; character error rate ${pct(held.characterErrorRate)}). ` +
     `A membership attack on the CTC loss reaches AUC ${membership.auc.estimate.toFixed(3)} (${membership.auc.low.toFixed(3)}-${membership.auc.high.toFixed(3)}; 0.5 is guessing). ` +
-    (gap || membership.auc.low > 0.55 ? 'Verdict: the recogniser works measurably better on what it was trained on than on new speech.' : 'Verdict: no measurable difference between training and new speech.');
+    (gap || membership.auc.low > 0.55 ? 'Verdict: the recogniser works measurably better on what it was trained on than on new speech.' : 'Verdict: no measurable difference between training and new speech.') +
+    ` ${canaryVerdict(canaries)}`;
   return {
     engramVersion: ENGRAM_VERSION,
     model: { file: input.file, steps: record.provenance.steps, config: record.modelConfig },
     dataset: { name: dataset.name, utterances: dataset.examples.length, speakers: dataset.speakers, heldOutSpeakers },
-    training, heldOut: held, membership, worst, verdict,
+    training, heldOut: held, membership, canaries, worst, verdict,
   };
+}
+
+/** What the spoken canaries show; never an all-clear when there were none to test. */
+function canaryVerdict(c: SpokenCanaryReport | undefined): string {
+  if (!c) return 'No spoken canaries in this data (make them with npm run speech:data), so memorisation of rare recordings is not measured.';
+  const groups = c.byRepeats.map((g) => `${g.repeats}x: ${Math.round(g.noisyHeardAsSecret.estimate * g.count)}/${g.count} under noise, ${Math.round(g.truncatedHeardAsSecret.estimate * g.count)}/${g.count} from half the recording`).join('; ');
+  const zero = c.byRepeats.find((g) => g.repeats === 0);
+  const finding = !zero
+    ? 'There are no never-planted canaries to compare with, so nothing is concluded from them.'
+    : c.separated.length > 0
+      ? `Canaries planted ${c.separated.join(', ')} times stand apart from never-planted ones (a lower loss on the secret's recording by a rank-sum test at p < ${c.alpha.toPrecision(2)}, or what is written): it memorised them.`
+      : `No planted group stands apart from never-planted canaries (rank-sum tests of the loss on the secret's recording at p < ${c.alpha.toPrecision(2)}; with ${zero.count} canaries per group a small effect would not show).`;
+  return `Spoken canaries written as their secret (${groups}). ${finding}`;
 }

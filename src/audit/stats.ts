@@ -96,3 +96,47 @@ export function drawsToDetect(excess: number, nB: number, baselineHits: number):
   const inverse = (excess / DESIGN_Z) ** 2 / (p * (1 - p)) - 1 / nB;
   return inverse > 0 ? Math.ceil(1 / inverse) : Infinity;
 }
+
+/**
+ * One-sided Wilcoxon rank-sum (Mann-Whitney) test that values in `higher` tend to exceed those in `lower`:
+ * the p-value of U = #{(a, b): a > b} + #{a = b} / 2. Exact over every split of the pooled values when
+ * there are at most 20,000 of them (small groups such as canaries), normal approximation above.
+ */
+export function rankSumPValue(higher: readonly number[], lower: readonly number[]): number {
+  const n = higher.length;
+  const m = lower.length;
+  if (n === 0 || m === 0) return 1;
+  const u = (a: readonly number[], b: readonly number[]) => a.reduce((s, x) => s + b.reduce((t, y) => t + (x > y ? 1 : x === y ? 0.5 : 0), 0), 0);
+  const observed = u(higher, lower);
+  const pooled = [...higher, ...lower];
+  let splits = 1;
+  for (let i = 1; i <= n; i++) splits = (splits * (m + i)) / i;
+  if (splits > 20_000) {
+    const sd = Math.sqrt((n * m * (n + m + 1)) / 12);
+    const z = (observed - 0.5 - (n * m) / 2) / sd;
+    return 1 - normalCdf(z);
+  }
+  let atLeast = 0;
+  const chosen: number[] = [];
+  const walk = (from: number): void => {
+    if (chosen.length === n) {
+      const rest = pooled.filter((_, i) => !chosen.includes(i));
+      if (u(chosen.map((i) => pooled[i]), rest) >= observed - 1e-9) atLeast++;
+      return;
+    }
+    for (let i = from; i <= pooled.length - (n - chosen.length); i++) {
+      chosen.push(i);
+      walk(i + 1);
+      chosen.pop();
+    }
+  };
+  walk(0);
+  return atLeast / Math.round(splits);
+}
+
+/** P[Z <= z] for a standard normal: Abramowitz & Stegun 7.1.26 via erfc, accurate to ~1e-7. */
+export function normalCdf(z: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(z / Math.SQRT2));
+  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-(z * z) / 2);
+  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
+}

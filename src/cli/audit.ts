@@ -81,7 +81,9 @@ inference on the denoising loss; sample grids and a gallery of generations besid
   --index-candidates N candidates re-ranked per tiled-L2 search (default 1,024; 4,096 reached 99% recall@1
                        on a million images, 97% with the default)
 Speech models (--data as in training): character and word error rates on training and held-out speech,
-membership inference on the CTC loss, and the utterances it got wrong with audio players.
+membership inference on the CTC loss, the utterances it got wrong with audio players, and spoken
+canaries when the data has a canaries.tsv (npm run speech:data plants them): exposure among
+--canary-candidates random secrets, and whether noisy or cut-short recordings are written as the secret.
 Taggers: membership inference on the per-image loss, and a gallery of the training images fit best.
   --examples N         images per side (default ${TEXT_AUDIT_DEFAULTS.examples})`;
 
@@ -125,7 +127,9 @@ async function auditSpeech(weights: WeightsFile, values: Record<string, string |
   const examples = numberFlag(values, 'examples', 500);
   checkRange('examples', examples, { min: 1, max: 1e7, integer: true });
   const loaded = speechModelFromRecord(record, file);
-  const report = runSpeechAudit({ model: loaded.model, record, file, dataset: loadSpeechDataset(String(values.data)), examples, seed: numberFlag(values, 'seed', 0) });
+  const canaryCandidates = numberFlag(values, 'canary-candidates', TEXT_AUDIT_DEFAULTS.canaryCandidates);
+  checkRange('canary-candidates', canaryCandidates, { min: 10, max: 1e6, integer: true });
+  const report = runSpeechAudit({ model: loaded.model, record, file, dataset: loadSpeechDataset(String(values.data)), examples, seed: numberFlag(values, 'seed', 0), canaryCandidates });
   loaded.model.dispose();
   writeReport(file, values, report, renderSpeechAuditHtml(report));
 }
@@ -219,7 +223,7 @@ async function queryModel(weights: WeightsFile, values: Record<string, string | 
 function writeReport(file: string, values: Record<string, string | boolean | undefined>, report: { verdict: string }, html: string): void {
   const out = reportDirectory(file, values);
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, (key, value) => (key === 'pixels' || key === 'samples' ? undefined : value), 2));
+  writeFileSync(path.join(out, 'audit.json'), JSON.stringify(report, (key, value) => (key === 'pixels' || key === 'samples' || value instanceof Float32Array ? undefined : value), 2));
   writeFileSync(path.join(out, 'report.html'), html);
   console.log(report.verdict);
   console.log(`wrote ${path.join(out, 'audit.json')} and ${path.join(out, 'report.html')}`);

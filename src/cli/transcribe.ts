@@ -2,22 +2,27 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, DatasetError } from '../errors.js';
 import { decodeWav } from '../data/audio.js';
+import { normaliseTranscript } from '../data/speech.js';
+import { makeLexicon, type Lexicon } from '../sample/ctcBeam.js';
 import { transcribe, speechModelFromRecord } from '../tasks/speech.js';
 import { loadModelFile } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
 import { checkRange } from '../train/config.js';
 
-export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N]
+export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N] [--lexicon FILE]
 
 Writes what a speech model hears in each WAV file (any sample rate, mono or stereo): file<TAB>transcript.
   --temperature T   0 = the most likely symbol per frame (default); above 0, a path sampled from the model
   --seed S          same seed, same sampled transcripts (default 0)
   --beam N          prefix beam search with N beams: the most probable transcript over all frame paths
-                    (temperature 0 only)`;
+                    (temperature 0 only)
+  --lexicon FILE    write only words listed in FILE (separated by spaces or new lines), by beam search
+                    (16 beams unless --beam says); the model still scores letters, the list says which
+                    spellings count, as a recogniser's dictionary does`;
 
 export async function transcribeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' } });
+  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' } });
   if (values.help) return console.log(TRANSCRIBE_HELP);
   if (positionals.length < 2) throw new ConfigError('engram transcribe needs a model and at least one WAV file');
   const [file, ...wavs] = positionals;
@@ -27,17 +32,25 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
   checkRange('seed', seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const beam = numberFlag(values, 'beam', 0);
   checkRange('beam', beam, { min: 0, max: 1000, integer: true });
-  if (beam > 0 && temperature > 0) throw new ConfigError('--beam searches for the most probable transcript; it does not combine with --temperature above 0');
+  if ((beam > 0 || values.lexicon) && temperature > 0) throw new ConfigError(`--${beam > 0 ? 'beam' : 'lexicon'} searches for the most probable transcript; it does not combine with --temperature above 0`);
+  const lexicon = values.lexicon ? readLexicon(String(values.lexicon)) : undefined;
   const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
-  const waves = wavs.map((w) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(w);
-    } catch (error) {
-      throw new DatasetError(`cannot read ${w}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    return decodeWav(bytes, w);
-  });
-  transcribe(loaded, waves, { temperature, seed, beam }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
+  const waves = wavs.map((w) => decodeWav(readInput(w), w));
+  transcribe(loaded, waves, { temperature, seed, beam, lexicon }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
   loaded.model.dispose();
+}
+
+function readInput(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new DatasetError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function readLexicon(file: string): Lexicon {
+  const words = new TextDecoder().decode(readInput(file)).split(/\s+/).map(normaliseTranscript).filter(Boolean);
+  const lexicon = makeLexicon(words);
+  if (lexicon.words.size === 0) throw new DatasetError(`${file} lists no words (letters and apostrophes, separated by spaces or new lines)`);
+  return lexicon;
 }

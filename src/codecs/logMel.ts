@@ -16,6 +16,8 @@ const FFT = 512;
  */
 const MAX_HZ = 4000;
 
+const twiddles = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
 /** In-place iterative radix-2 FFT of (re, im), length a power of two. */
 export function fft(re: Float64Array, im: Float64Array): void {
   const n = re.length;
@@ -28,12 +30,18 @@ export function fft(re: Float64Array, im: Float64Array): void {
       [im[i], im[j]] = [im[j], im[i]];
     }
   }
+  // cos and sin of -2 pi k / n, computed once per length (a stage of size s uses every (n / s)-th).
+  let table = twiddles.get(n);
+  if (!table) {
+    table = { cos: Float64Array.from({ length: n / 2 }, (_, k) => Math.cos((-2 * Math.PI * k) / n)), sin: Float64Array.from({ length: n / 2 }, (_, k) => Math.sin((-2 * Math.PI * k) / n)) };
+    twiddles.set(n, table);
+  }
   for (let size = 2; size <= n; size <<= 1) {
-    const step = (-2 * Math.PI) / size;
+    const stride = n / size;
     for (let start = 0; start < n; start += size) {
       for (let k = 0; k < size / 2; k++) {
-        const wr = Math.cos(step * k);
-        const wi = Math.sin(step * k);
+        const wr = table.cos[k * stride];
+        const wi = table.sin[k * stride];
         const a = start + k;
         const b = a + size / 2;
         const tr = re[b] * wr - im[b] * wi;
@@ -50,19 +58,22 @@ export function fft(re: Float64Array, im: Float64Array): void {
 const melOf = (hz: number) => 2595 * Math.log10(1 + hz / 700);
 const hzOf = (mel: number) => 700 * (10 ** (mel / 2595) - 1);
 
-/** Triangular filters over the FFT's bins: [MEL_BINS][FFT / 2 + 1]. */
-function melFilters(): Float64Array[] {
+/** Triangular filters over the FFT's bins: [MEL_BINS][FFT / 2 + 1], each with the range of bins it covers. */
+function melFilters(): { weights: Float64Array; from: number; to: number }[] {
   const bins = FFT / 2 + 1;
   const low = melOf(20);
   const high = melOf(Math.min(MAX_HZ, SAMPLE_RATE / 2));
   const edges = Array.from({ length: MEL_BINS + 2 }, (_, i) => (hzOf(low + ((high - low) * i) / (MEL_BINS + 1)) * FFT) / SAMPLE_RATE);
-  return Array.from({ length: MEL_BINS }, (_, m) => Float64Array.from({ length: bins }, (_, k) => {
-    const [a, b, c] = [edges[m], edges[m + 1], edges[m + 2]];
-    return k <= a || k >= c ? 0 : k <= b ? (k - a) / (b - a) : (c - k) / (c - b);
-  }));
+  return Array.from({ length: MEL_BINS }, (_, m) => {
+    const weights = Float64Array.from({ length: bins }, (_, k) => {
+      const [a, b, c] = [edges[m], edges[m + 1], edges[m + 2]];
+      return k <= a || k >= c ? 0 : k <= b ? (k - a) / (b - a) : (c - k) / (c - b);
+    });
+    return { weights, from: weights.findIndex((w) => w > 0), to: bins - 1 - [...weights].reverse().findIndex((w) => w > 0) };
+  });
 }
 
-let filters: Float64Array[] | undefined;
+let filters: ReturnType<typeof melFilters> | undefined;
 const hann = Float64Array.from({ length: WINDOW }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (WINDOW - 1)));
 
 /** Frames of log-mel features [frames * MEL_BINS] of 16 kHz samples; at least one frame. */
@@ -79,8 +90,8 @@ export function logMel(samples: Float32Array): { frames: number; features: Float
     fft(re, im);
     for (let m = 0; m < MEL_BINS; m++) {
       let energy = 0;
-      const filter = filters[m];
-      for (let k = 0; k <= FFT / 2; k++) if (filter[k] > 0) energy += filter[k] * (re[k] * re[k] + im[k] * im[k]);
+      const { weights, from, to } = filters[m];
+      for (let k = from; k <= to; k++) energy += weights[k] * (re[k] * re[k] + im[k] * im[k]);
       features[f * MEL_BINS + m] = Math.log(energy + 1e-8);
     }
   }

@@ -30,7 +30,24 @@ export interface SpeechDataset {
   readonly fingerprint: string;
   readonly speakers: readonly string[];
   readonly seconds: number;
+  /** Spoken canaries listed in the folder's canaries.tsv: planted ones are also among the examples. */
+  readonly canaries: readonly SpokenCanary[];
 }
+
+/**
+ * A spoken canary (after Carlini et al. 2019, "The Secret Sharer"): a recording of a random secret planted
+ * `repeats` times in the training audio (0: never planted, the reference). Made by the data-making step,
+ * which lists them in canaries.tsv (`file.wav<TAB>secret<TAB>repeats`) and the planted copies in
+ * transcripts.tsv under the speaker CANARY_SPEAKER.
+ */
+export interface SpokenCanary {
+  readonly secret: string;
+  readonly repeats: number;
+  readonly example: SpeechExample;
+}
+
+/** The speaker of planted canaries; never held out, since a held-out canary would not be planted. */
+export const CANARY_SPEAKER = 'canary';
 
 const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
@@ -60,14 +77,17 @@ export function trimSilence(samples: Float32Array): Float32Array {
 }
 
 export function speechExample(text: string, speaker: string, source: string, wav: Uint8Array): SpeechExample {
-  const samples = trimSilence(resample(decodeWav(wav, source), SAMPLE_RATE).samples);
+  const decoded = decodeWav(wav, source);
+  const samples = trimSilence(resample(decoded, SAMPLE_RATE).samples);
   const { frames, features } = logMel(samples);
-  const quantised = Int16Array.from(samples, (s) => Math.round(Math.max(-1, Math.min(1, s)) * 32767));
-  const hash = createHash('sha256').update(text).update('\u001e').update(new Uint8Array(quantised.buffer)).digest('hex');
+  // The hash is of the recording as decoded, before resampling and trimming, so it names the audio, not
+  // how this version of engram processes it.
+  const quantised = Int16Array.from(decoded.samples, (s) => Math.round(Math.max(-1, Math.min(1, s)) * 32767));
+  const hash = createHash('sha256').update(text).update('\u001e').update(String(decoded.sampleRate)).update('\u001e').update(new Uint8Array(quantised.buffer)).digest('hex');
   return { text, speaker, source, hash, samples, features, frames };
 }
 
-export function makeSpeechDataset(name: string, version: string, examples: readonly SpeechExample[]): SpeechDataset {
+export function makeSpeechDataset(name: string, version: string, examples: readonly SpeechExample[], canaries: readonly SpokenCanary[] = []): SpeechDataset {
   if (examples.length === 0) throw new DatasetError(`speech dataset ${name} has no utterances`);
   const fingerprint = createHash('sha256');
   for (const e of examples) fingerprint.update(e.hash);
@@ -75,6 +95,7 @@ export function makeSpeechDataset(name: string, version: string, examples: reado
     name, version, examples, fingerprint: fingerprint.digest('hex'),
     speakers: [...new Set(examples.map((e) => e.speaker))].sort(),
     seconds: examples.reduce((s, e) => s + e.samples.length / SAMPLE_RATE, 0),
+    canaries,
   };
 }
 
@@ -94,7 +115,7 @@ export function loadSpeechDataset(spec: string): SpeechDataset {
   const parts = spec.split(',').filter((p) => p.length > 0);
   if (parts.length > 1) {
     const sets = parts.map(loadSpeechDataset);
-    return makeSpeechDataset(sets.map((d) => d.name).join(','), sets.map((d) => d.version).join(','), sets.flatMap((d) => d.examples));
+    return makeSpeechDataset(sets.map((d) => d.name).join(','), sets.map((d) => d.version).join(','), sets.flatMap((d) => d.examples), sets.flatMap((d) => d.canaries));
   }
   if (spec.startsWith('fsdd:')) return loadFsdd(spec.slice(5));
   return loadSpeechFolder(spec);
@@ -125,7 +146,24 @@ function loadSpeechFolder(dir: string): SpeechDataset {
     if (!full.startsWith(root + path.sep)) throw new DatasetError(`${index}:${n + 1}: ${file} is outside ${dir}`);
     examples.push(speechExample(normaliseTranscript(text), speaker?.trim() || 'unknown', file, readBytes(full)));
   }
-  return makeSpeechDataset(`folder:${path.basename(root)}`, `utterances=${examples.length}`, examples);
+  return makeSpeechDataset(`folder:${path.basename(root)}`, `utterances=${examples.length}`, examples, readCanaries(root, examples));
+}
+
+/** canaries.tsv beside transcripts.tsv, checked against the planted copies there. */
+function readCanaries(root: string, examples: readonly SpeechExample[]): SpokenCanary[] {
+  const index = path.join(root, 'canaries.tsv');
+  if (!existsSync(index)) return [];
+  const rows = new TextDecoder().decode(readBytes(index)).split(/\r?\n/).filter((l) => l.trim() !== '');
+  return rows.map((line, n) => {
+    const [file, secret, repeatsText] = line.split('\t');
+    const repeats = Number(repeatsText);
+    if (!file || !secret || !Number.isInteger(repeats) || repeats < 0) throw new DatasetError(`${index}:${n + 1}: expected file.wav<TAB>secret<TAB>repeats`);
+    const full = path.resolve(root, file);
+    if (!full.startsWith(root + path.sep)) throw new DatasetError(`${index}:${n + 1}: ${file} is outside ${root}`);
+    const planted = examples.filter((e) => e.source === file && e.speaker === CANARY_SPEAKER).length;
+    if (planted !== repeats) throw new DatasetError(`${index}:${n + 1}: ${file} is planted ${planted} times in transcripts.tsv, not ${repeats}`);
+    return { secret: normaliseTranscript(secret), repeats, example: speechExample(normaliseTranscript(secret), CANARY_SPEAKER, file, readBytes(full)) };
+  });
 }
 
 export interface SpeechSplitSpec {
@@ -137,7 +175,8 @@ export interface SpeechSplitSpec {
   readonly heldOutSpeakers?: readonly string[];
 }
 
-export function isSpeechHeldOut(e: SpeechExample, spec: SpeechSplitSpec): boolean {
+export function isSpeechHeldOut(e: Pick<SpeechExample, 'speaker' | 'hash'>, spec: SpeechSplitSpec): boolean {
+  if (e.speaker === CANARY_SPEAKER) return false;
   if (spec.heldOutSpeakers?.length) return spec.heldOutSpeakers.includes(e.speaker);
   const key = spec.by === 'speaker' ? `speaker:${e.speaker}` : e.hash;
   return hash32(`${spec.splitSeed}:${key}`) / 4294967296 < spec.heldOutFraction;

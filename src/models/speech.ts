@@ -1,8 +1,8 @@
 // A speech recogniser with a CTC output (Graves et al. 2006): log-mel frames read as a one-channel image
 // [time, 40 mel bins], 3x3 convolutions that halve time and frequency twice (40 ms per output frame), two
 // more 3x3 convolutions there, then per output frame a hidden layer over the flattened bins and channels,
-// two residual temporal convolutions (3 frames each, a 1-pixel-wide image for the same 3x3 kernel) for
-// context, and logits over CTC's blank plus the characters. It writes any word, not one of a fixed list.
+// residual temporal convolutions (3 frames each, a 1-pixel-wide image for the same 3x3 kernel; each widens
+// the context by 80 ms), and logits over CTC's blank plus the characters. It writes any word, not one of a fixed list.
 import { ops, tensor, tidy, type Tensor, type Variable } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { MEL_BINS } from '../codecs/logMel.js';
@@ -13,10 +13,12 @@ export interface SpeechConfig {
   /** Channels of the two downsampling convolution blocks. */
   readonly channels: readonly [number, number];
   readonly hidden: number;
+  /** Residual temporal convolutions over the hidden frames. */
+  readonly contextLayers: number;
   readonly vocabSize: number;
 }
 
-export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128 };
+export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2 };
 /** Input frames per output frame. */
 export const TIME_REDUCTION = 4;
 
@@ -38,7 +40,7 @@ export function speechParamShapes(c: SpeechConfig): [string, number[]][] {
     ['conv0.weight', [9, c0]], ['conv0.bias', [c0]], ['conv1.weight', [9 * c0, c1]], ['conv1.bias', [c1]],
     ['conv2.weight', [9 * c1, c1]], ['conv2.bias', [c1]], ['conv3.weight', [9 * c1, c1]], ['conv3.bias', [c1]],
     ['frame.weight', [flat, c.hidden]], ['frame.bias', [c.hidden]],
-    ['time0.weight', [9 * c.hidden, c.hidden]], ['time0.bias', [c.hidden]], ['time1.weight', [9 * c.hidden, c.hidden]], ['time1.bias', [c.hidden]],
+    ...Array.from({ length: c.contextLayers }, (_, i): [string, number[]][] => [[`time${i}.weight`, [9 * c.hidden, c.hidden]], [`time${i}.bias`, [c.hidden]]]).flat(),
     ['head.weight', [c.hidden, c.vocabSize]], ['head.bias', [c.vocabSize]],
   ];
 }
@@ -74,7 +76,8 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
       x = ops.avgPool2(this.conv(x, 'conv1'));
       x = this.conv(this.conv(x, 'conv2'), 'conv3'); // [B, T, MEL_BINS / 4, c1]
       let h = ops.relu(ops.add(ops.matMul(ops.reshape(x, [batch * T, (MEL_BINS / TIME_REDUCTION) * c1]), this.p('frame.weight')), this.p('frame.bias')));
-      for (const name of ['time0', 'time1']) {
+      for (let layer = 0; layer < this.config.contextLayers; layer++) {
+        const name = `time${layer}`;
         const column = ops.reshape(h, [batch, T, 1, this.config.hidden]);
         const context = ops.relu(ops.add(ops.conv3x3(column, this.p(`${name}.weight`)), this.p(`${name}.bias`)));
         h = ops.add(h, ops.reshape(context, [batch * T, this.config.hidden]));

@@ -6,7 +6,7 @@ import { Rng } from '../engine/index.js';
 import { collapsePath } from '../codecs/ctcAlphabet.js';
 import { TIME_REDUCTION, type SpeechModel } from '../models/speech.js';
 import { stackUtterances } from '../train/speechBatches.js';
-import { beamSearchFrames } from './ctcBeam.js';
+import { beamSearchFrames, type Lexicon } from './ctcBeam.js';
 
 export function decodeFrames(logits: Float32Array, frames: number, V: number, offset: number, temperature: number, rng: Rng): string {
   const path = new Int32Array(frames);
@@ -29,11 +29,15 @@ export function decodeFrames(logits: Float32Array, frames: number, V: number, of
   return collapsePath(path);
 }
 
+export const LEXICON_BEAM = 16;
+
 export interface TranscribeOptions {
   readonly temperature: number;
   readonly seed: number;
   /** Beam width for CTC prefix beam search (0: greedy at temperature 0, sampled above it). */
   readonly beam?: number;
+  /** Only words of this lexicon are written (beam search, LEXICON_BEAM beams unless `beam` says). */
+  readonly lexicon?: Lexicon;
 }
 
 /** Transcripts of utterances given as log-mel features, in batches of 16. */
@@ -48,7 +52,8 @@ export function transcribeFeatures(model: SpeechModel, utterances: readonly { fe
     const T = batch.time / TIME_REDUCTION;
     const V = model.config.vocabSize;
     for (let b = 0; b < batch.batchSize; b++) {
-      out.push(o.beam ? beamSearchFrames(values, batch.outputFrames[b], V, b * T * V, o.beam) : decodeFrames(values, batch.outputFrames[b], V, b * T * V, o.temperature, rng));
+      const width = o.beam || (o.lexicon ? LEXICON_BEAM : 0);
+      out.push(width ? beamSearchFrames(values, batch.outputFrames[b], V, b * T * V, width, o.lexicon) : decodeFrames(values, batch.outputFrames[b], V, b * T * V, o.temperature, rng));
     }
   }
   return out;
