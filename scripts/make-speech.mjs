@@ -57,6 +57,9 @@ const perVoice = Number(flag('per-voice', set === 'digits' ? '10' : '60'));
 const canariesPerGroup = Number(flag('canaries', '8'));
 const engines = flag('engines', 'espeak').split(',');
 const augmentCopies = Number(flag('augment', '1'));
+for (const [name, value] of Object.entries({ voices: voiceCount, 'per-voice': perVoice, canaries: canariesPerGroup, augment: augmentCopies })) {
+  if (!Number.isInteger(value) || value < 0) fail(`--${name} takes a whole number >= 0, got ${flag(name)}`);
+}
 const CANARY_REPEATS = [0, 1, 4, 16];
 const FLITE_VOICES = ['kal', 'kal16', 'awb', 'rms', 'slt'];
 const FESTIVAL_VOICES = ['kal_diphone', 'ked_diphone', 'cmu_us_slt_arctic_hts'];
