@@ -7,7 +7,7 @@
 //   voices built from recordings of five real speakers (kal, awb, rms, slt, ked), closer to real speech;
 //   a voice is a speaker x a speed x (flite) a pitch.
 // Every voice is also warped: its WAV header's sample rate scaled by 0.85-1.15, which shifts pitch, formants
-// (as a longer or shorter vocal tract would) and tempo together. --augment K (default 1) adds K copies of
+// (as a longer or shorter vocal tract would) and tempo together. --augment K (default 0; measured not to help the digits) adds K copies of
 // each utterance heard through a different room and microphone: a speed change (0.9-1.1), reverberation
 // (a Schroeder reverberator, 0.2-0.8 s), a time shift (up to 0.3 s of silence before), a gain (-12 to +6 dB)
 // and white noise (5-35 dB below the speech), each drawn from the seed. A split by speaker (--split-by speaker)
@@ -56,7 +56,7 @@ const voiceCount = Number(flag('voices', '40'));
 const perVoice = Number(flag('per-voice', set === 'digits' ? '10' : '60'));
 const canariesPerGroup = Number(flag('canaries', '8'));
 const engines = flag('engines', 'espeak').split(',');
-const augmentCopies = Number(flag('augment', '1'));
+const augmentCopies = Number(flag('augment', '0'));
 for (const [name, value] of Object.entries({ voices: voiceCount, 'per-voice': perVoice, canaries: canariesPerGroup, augment: augmentCopies })) {
   if (!Number.isInteger(value) || value < 0) fail(`--${name} takes a whole number >= 0, got ${flag(name)}`);
 }

@@ -168,7 +168,7 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   if (spawnSync('espeak-ng', ['--version']).status !== 0) return t.skip('no espeak-ng (apt-get install espeak-ng; .ci/run installs it)');
   const dir = mkdtempSync(path.join(tmpdir(), 'engram-speech-'));
   const data = path.join(dir, 'digits');
-  const make = (out: string, ...more: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/make-speech.mjs'), '--set', 'digits', '--voices', '6', '--per-voice', '10', '--canaries', '8', '--out', out, ...more], { encoding: 'utf8' });
+  const make = (out: string, ...more: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/make-speech.mjs'), '--set', 'digits', '--voices', '6', '--per-voice', '10', '--canaries', '8', '--augment', '1', '--out', out, ...more], { encoding: 'utf8' });
   const made = make(data);
   assert.equal(made.status, 0, made.stderr);
   const engram = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), ...args], { cwd: dir, encoding: 'utf8' });
