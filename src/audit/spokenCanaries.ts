@@ -13,7 +13,7 @@ import { logMel } from '../codecs/logMel.js';
 import { BLANK, encodeTranscript } from '../codecs/ctcAlphabet.js';
 import type { SpokenCanary } from '../data/speech.js';
 import { TIME_REDUCTION, type SpeechModel } from '../models/speech.js';
-import { transcribeFeatures } from '../sample/ctcDecode.js';
+import { decodeFrames } from '../sample/ctcDecode.js';
 import { exposureByInterpolation, exposureBySkewNormal } from './exposure.js';
 import { mean, rankSumPValue, wilson, type Interval } from './stats.js';
 
@@ -83,25 +83,31 @@ export function withNoise(samples: Float32Array, snrDb: number, rng: Rng): Float
   return Float32Array.from(samples, (x) => x + sigma * rng.normal());
 }
 
-/** Total CTC loss (nats) of each transcript given one recording; Infinity when no alignment fits. */
-function transcriptLosses(model: SpeechModel, samples: Float32Array, transcripts: readonly string[]): number[] {
+/**
+ * One forward pass over a recording: the total CTC loss (nats) of each transcript (Infinity when no alignment
+ * fits) and what greedy decoding writes.
+ */
+function hearRecording(model: SpeechModel, samples: Float32Array, transcripts: readonly string[]): { losses: number[]; heard: string } {
   const { features, frames } = logMel(samples);
   const time = Math.ceil(frames / TIME_REDUCTION) * TIME_REDUCTION;
   const padded = new Float32Array(time * (features.length / frames));
   padded.set(features);
   const logits = model.logits(padded, 1, time);
+  const values = logits.toArray();
+  logits.dispose();
   const V = model.config.vocabSize;
   const T = Math.ceil(frames / TIME_REDUCTION);
-  const logProbs = ops.logProbabilities(logits.toArray(), T, V, 0);
-  logits.dispose();
-  return transcripts.map((t) => ops.ctcExample(logProbs, T, V, encodeTranscript(t), BLANK, false).loss);
+  const logProbs = ops.logProbabilities(values, T, V, 0);
+  return {
+    losses: transcripts.map((t) => ops.ctcExample(logProbs, T, V, encodeTranscript(t), BLANK, false).loss),
+    heard: decodeFrames(values, T, V, 0, 0, new Rng(0)),
+  };
 }
 
 function condition(model: SpeechModel, samples: Float32Array, secret: string, candidates: readonly string[]): SpokenCanaryCondition {
-  const [secretLoss, ...candidateLosses] = transcriptLosses(model, samples, [secret, ...candidates]);
+  const { losses: [secretLoss, ...candidateLosses], heard } = hearRecording(model, samples, [secret, ...candidates]);
   const finite = candidateLosses.filter(Number.isFinite);
   const fits = Number.isFinite(secretLoss) && finite.length >= 10;
-  const [heard] = transcribeFeatures(model, [logMel(samples)], { temperature: 0, seed: 0 });
   return {
     heard, secretLoss: secretLoss / Math.max(1, secret.length),
     exposureSkewNormal: fits ? exposureBySkewNormal(secretLoss, finite, SPOKEN_SECRET_SPACE_BITS) : NaN,

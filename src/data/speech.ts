@@ -138,13 +138,18 @@ function loadSpeechFolder(dir: string): SpeechDataset {
   if (!existsSync(index)) throw new DatasetError(`${dir} has no transcripts.tsv (file.wav<TAB>text[<TAB>speaker] per line)`);
   const root = path.resolve(dir);
   const examples: SpeechExample[] = [];
+  const seen = new Map<string, SpeechExample>();
   for (const [n, line] of new TextDecoder().decode(readBytes(index)).split(/\r?\n/).entries()) {
     if (line.trim() === '') continue;
     const [file, text, speaker] = line.split('\t');
     if (!file || text === undefined) throw new DatasetError(`${index}:${n + 1}: expected file.wav<TAB>text`);
     const full = path.resolve(root, file);
     if (!full.startsWith(root + path.sep)) throw new DatasetError(`${index}:${n + 1}: ${file} is outside ${dir}`);
-    examples.push(speechExample(normaliseTranscript(text), speaker?.trim() || 'unknown', file, readBytes(full)));
+    // A line repeated (a planted canary) is read and featurised once.
+    const key = `${file}\t${text}\t${speaker}`;
+    const example = seen.get(key) ?? speechExample(normaliseTranscript(text), speaker?.trim() || 'unknown', file, readBytes(full));
+    seen.set(key, example);
+    examples.push(example);
   }
   return makeSpeechDataset(`folder:${path.basename(root)}`, `utterances=${examples.length}`, examples, readCanaries(root, examples));
 }
@@ -160,9 +165,11 @@ function readCanaries(root: string, examples: readonly SpeechExample[]): SpokenC
     if (!file || !secret || !Number.isInteger(repeats) || repeats < 0) throw new DatasetError(`${index}:${n + 1}: expected file.wav<TAB>secret<TAB>repeats`);
     const full = path.resolve(root, file);
     if (!full.startsWith(root + path.sep)) throw new DatasetError(`${index}:${n + 1}: ${file} is outside ${root}`);
-    const planted = examples.filter((e) => e.source === file && e.speaker === CANARY_SPEAKER).length;
-    if (planted !== repeats) throw new DatasetError(`${index}:${n + 1}: ${file} is planted ${planted} times in transcripts.tsv, not ${repeats}`);
-    return { secret: normaliseTranscript(secret), repeats, example: speechExample(normaliseTranscript(secret), CANARY_SPEAKER, file, readBytes(full)) };
+    const planted = examples.filter((e) => e.source === file && e.speaker === CANARY_SPEAKER);
+    if (planted.length !== repeats) throw new DatasetError(`${index}:${n + 1}: ${file} is planted ${planted.length} times in transcripts.tsv, not ${repeats}`);
+    const text = normaliseTranscript(secret);
+    const example = planted.find((e) => e.text === text) ?? speechExample(text, CANARY_SPEAKER, file, readBytes(full));
+    return { secret: text, repeats, example };
   });
 }
 
