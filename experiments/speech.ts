@@ -1,5 +1,5 @@
 // npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N] [--word-steps N]
-// [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--context-layers N]: what the speech recogniser
+// [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--context-layers N] [--global-context on|off]: what the speech recogniser
 // reaches, measured.
 // - digits: leave-one-speaker-out over the real FSDD speakers: trained on synthetic digits (npm run speech:data)
 //   plus the other real speakers, word accuracy on the held-out speaker; and trained on synthetic speech alone,
@@ -29,8 +29,10 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   const storage = new MemoryStorage();
   const bar = new ProgressBar(label, steps, 'step');
   const started = performance.now();
-  await trainSpeechModel({ dataset, out: 'm', model: { ...SPEECH_DEFAULTS, contextLayers: Number(flag('context-layers', String(SPEECH_DEFAULTS.contextLayers))) }, train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last' }, split, storage, onStep: (r) => bar.update(r.step) });
+  const evals: string[] = [];
+  await trainSpeechModel({ dataset, out: 'm', model: { ...SPEECH_DEFAULTS, contextLayers: Number(flag('context-layers', String(SPEECH_DEFAULTS.contextLayers))), globalContext: flag('global-context', 'on') === 'on' }, train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last' }, split, storage, onStep: (r) => bar.update(r.step), onEval: (r) => evals.push(`${r.step}: ${r.trainLoss.toFixed(3)}/${r.heldOutLoss.toFixed(3)}`) });
   bar.finish();
+  console.log(`  CTC loss per character, train/held-out, by step: ${evals.join(', ')}`);
   const seconds = (performance.now() - started) / 1000;
   const loaded = speechModelFromRecord(await loadModelFile(storage, 'm'), 'm');
   const results: Record<string, ReturnType<typeof errorRates> & { audioSecondsPerSecond: number }> = {};
@@ -40,6 +42,8 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
       const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0, lexicon: decoding === 'lexicon' ? lexicon : undefined });
       const audioSeconds = xs.reduce((s, e) => s + e.samples.length / 16000, 0);
       results[`${name}, ${decoding}`] = { ...errorRates(xs.map((e) => e.text), heard), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) };
+      const wrong = xs.map((e, i) => [e.text, heard[i]]).filter(([said, written]) => said !== written).slice(0, 6);
+      console.log(`  ${name}, ${decoding}, heard wrong (said -> written): ${wrong.map(([a, b]) => `${a} -> ${b}`).join(', ')}`);
     }
   }
   const canaries = dataset.canaries.length > 0 ? spokenCanaryAudit(loaded.model, dataset.canaries, { candidates: 200, seed: 0 }) : undefined;

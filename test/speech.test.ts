@@ -22,6 +22,7 @@ import { rankSumPValue } from '../src/audit/stats.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
 import { CANARY_SPEAKER, loadSpeechDataset, splitSpeech } from '../src/data/speech.js';
 import { speechModelFromRecord } from '../src/tasks/speech.js';
+import { SpeechModel, SPEECH_DEFAULTS } from '../src/models/speech.js';
 import { loadModelFile } from '../src/weights/modelFile.js';
 import { FileStorage } from '../src/weights/storage.js';
 import { ready } from './helpers.js';
@@ -77,6 +78,8 @@ test('CTC prefix beam search finds the most probable transcript over all paths, 
   const two = Float32Array.from([...frame, ...frame]);
   assert.equal(decodeFrames(two, 2, V, 0, 0, new Rng(0)), '');
   assert.equal(beamSearchFrames(two, 2, V, 0, 8), 'a');
+  // One beam keeps only the likeliest prefix (""), never the word "ab"; the search widens rather than write nothing.
+  assert.equal(beamSearchFrames(two, 2, V, 0, 1, makeLexicon(['ab'])), 'ab');
   // Random frames: an unpruned beam equals the brute-force argmax over every path's collapse.
   for (let seed = 0; seed < 3; seed++) {
     const rng = new Rng(seed);
@@ -108,6 +111,23 @@ test('the CTC op hands its gradient to the logits through the tape', () => {
   const g = grads[0].toArray();
   assert.deepEqual(Array.from(g.subarray(7 * 3, 8 * 3)), [0, 0, 0], 'padding frames get no gradient');
   for (let t = 0; t < 7; t++) assert.ok(Math.abs(g[t * 3] + g[t * 3 + 1] + g[t * 3 + 2]) < 1e-6, 'softmax minus occupancy sums to zero per frame');
+});
+
+test('every weight of a new speech recogniser gets a gradient', () => {
+  // A residual branch ending in a ReLU that starts at zero never leaves it: this once left the temporal layers unused.
+  const model = SpeechModel.init({ ...SPEECH_DEFAULTS, channels: [4, 8], hidden: 16, vocabSize: CTC_VOCAB_SIZE }, 1);
+  const rng = new Rng(3);
+  const time = 24;
+  const features = Float32Array.from({ length: 2 * time * MEL_BINS }, () => rng.normal());
+  features.fill(0, (time + 16) * MEL_BINS); // the second utterance is 16 frames of speech and 8 of padding
+  const batch = { batchSize: 2, time, features, outputFrames: Int32Array.from([6, 4]), labels: [Int32Array.from([1, 2, 3]), Int32Array.from([4, 5])] };
+  const names = [...model.params.keys()];
+  const { grads } = valueAndGrads(() => model.loss(batch, { training: true, seed: 0 }), [...model.params.values()], zeros);
+  grads.forEach((g, i) => {
+    assert.ok(g.toArray().some((x) => x !== 0), `${names[i]} gets no gradient`);
+    g.dispose();
+  });
+  model.dispose();
 });
 
 test('WAV round trip, stereo and 8-bit decoding, and resampling keep the pitch', () => {

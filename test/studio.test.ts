@@ -219,3 +219,72 @@ test('in a real browser: MNIST digits, trained and drawn', { timeout: 300_000 },
     server.close();
   }
 });
+
+test('in a real browser: a speech model opened in the page transcribes WAV files as engram transcribe does, and a recording', { timeout: 300_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) return t.skip(`no ${CHROMIUM}`);
+  // A tiny recogniser trained on tones (a rising tone says "up", a falling one "down"): enough to make a real model file.
+  const { encodeWav } = await import('../src/data/audio.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'engram-studio-speech-'));
+  const tone = (from: number, to: number, seconds: number) => Float32Array.from({ length: Math.round(16000 * seconds) }, (_, i) => {
+    const progress = i / (16000 * seconds);
+    return 0.5 * Math.sin(2 * Math.PI * i * (from + ((to - from) * progress) / 2) / 16000);
+  });
+  const lines: string[] = [];
+  for (let i = 0; i < 24; i++) {
+    const up = i % 2 === 0;
+    const name = `tone${i}.wav`;
+    writeFileSync(path.join(dir, name), encodeWav({ sampleRate: 16000, samples: up ? tone(300 + 10 * i, 1500, 0.6 + 0.02 * i) : tone(1500, 300 + 10 * i, 0.6 + 0.02 * i) }));
+    lines.push(`${name}\t${up ? 'up' : 'down'}`);
+  }
+  writeFileSync(path.join(dir, 'transcripts.tsv'), `${lines.join('\n')}\n`);
+  const engram = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, encoding: 'utf8' });
+  const train = engram('train', 'speech', '--data', '.', '--steps', '40', '--eval-every', '20', '--batch-size', '4', '--channels', '4,8', '--hidden', '16', '--out', 'tones.safetensors');
+  assert.equal(train.status, 0, train.stderr);
+  const files = ['tone0.wav', 'tone1.wav', 'tone5.wav'];
+  const cli = (...flags: string[]) => {
+    const r = engram('transcribe', 'tones.safetensors', ...files, ...flags);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trimEnd();
+  };
+
+  const { chromium } = await import('playwright-core');
+  const { server, url } = await startStudioServer({ port: 0, host: '127.0.0.1' });
+  // Chromium's fake microphone (a beeping tone) stands in for a person, without a permission prompt.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    await page.setInputFiles('#modelfile', path.join(dir, 'tones.safetensors'));
+    await page.waitForSelector('#try-speech:not([hidden])');
+    const heard = async (change: () => Promise<void>) => {
+      await page.$eval('#speech-out', (el) => (el.textContent = ''));
+      await change();
+      await page.waitForFunction(() => (document.querySelector('#speech-out')?.textContent ?? '').length > 0);
+      return (await page.textContent('#speech-out'))!;
+    };
+    assert.equal(await heard(() => page.setInputFiles('#speech-files', files.map((f) => path.join(dir, f)))), cli(), 'greedy, as the CLI');
+    assert.equal(await heard(async () => {
+      await page.fill('#speech-seed', '3');
+      await page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '1'; el.dispatchEvent(new Event('input')); });
+    }), cli('--temperature', '1', '--seed', '3'), 'sampled at temperature 1 with seed 3, as the CLI');
+    assert.match(await heard(async () => {
+      await page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); });
+      await page.fill('#speech-lexicon', 'up down');
+      await page.press('#speech-lexicon', 'Enter');
+      await page.$eval('#speech-lexicon', (el) => el.dispatchEvent(new Event('change')));
+    }), /^tone0\.wav\t(up|down|)\ntone1\.wav\t(up|down|)\ntone5\.wav\t(up|down|)$/, 'only words of the list');
+    await page.click('#record');
+    await page.waitForSelector('#record[aria-pressed="true"], #speech-out .error');
+    await page.waitForTimeout(1200);
+    const recorded = await heard(() => page.click('#record'));
+    assert.match(recorded, /^recording\.wav\t(up|down|)$/, recorded);
+    await page.screenshot({ path: path.join(SHOTS, '6-speech.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

@@ -20,13 +20,14 @@ mono or stereo), or fsdd:PATH (Free Spoken Digit Dataset files {digit}_{speaker}
   --held-out-speakers a,b  hold out these speakers by name (leave-one-speaker-out)
   --channels ${SPEECH_DEFAULTS.channels.join(',')}     channels of the two downsampling blocks; --hidden ${SPEECH_DEFAULTS.hidden}
   --context-layers ${SPEECH_DEFAULTS.contextLayers}  residual temporal convolutions (each sees 80 ms more context)
+  --no-global-context  the temporal convolutions do not see the utterance's mean (on by default)
 train:  ${Object.entries(SPEECH_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPEECH_SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPEECH_SPLIT_DEFAULTS.heldOutFraction}
 --force replaces an earlier run's model and checkpoint at --out (refused without it).`;
 
 export async function trainSpeechCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
-    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, force: { type: 'boolean' },
+    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, 'no-global-context': { type: 'boolean' }, force: { type: 'boolean' },
     'split-by': { type: 'string' }, 'held-out-speakers': { type: 'string' }, 'split-seed': { type: 'string' }, 'held-out-fraction': { type: 'string' },
     ...configFlags(SPEECH_TRAIN_DEFAULTS),
   });
@@ -40,7 +41,7 @@ export async function trainSpeechCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(hidden) || hidden < 4 || hidden > 160) throw new ConfigError(`--hidden must be a whole number in [4, 160], got ${values.hidden}`);
   const contextLayers = values['context-layers'] === undefined ? SPEECH_DEFAULTS.contextLayers : Number(values['context-layers']);
   if (!Number.isInteger(contextLayers) || contextLayers < 0 || contextLayers > 12) throw new ConfigError(`--context-layers must be a whole number in [0, 12], got ${values['context-layers']}`);
-  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers };
+  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers, globalContext: !values['no-global-context'] };
   const train = overrideConfig(SPEECH_TRAIN_DEFAULTS, values).config;
   validateTrainConfig(train);
   const by = (values['split-by'] as string | undefined) ?? 'utterance';

@@ -2,8 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, DatasetError } from '../errors.js';
 import { decodeWav } from '../data/audio.js';
-import { normaliseTranscript } from '../data/speech.js';
-import { makeLexicon, type Lexicon } from '../sample/ctcBeam.js';
+import { parseLexicon, type Lexicon } from '../sample/ctcBeam.js';
 import { transcribe, speechModelFromRecord } from '../tasks/speech.js';
 import { loadModelFile } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
@@ -49,8 +48,5 @@ function readInput(file: string): Uint8Array {
 }
 
 function readLexicon(file: string): Lexicon {
-  const words = new TextDecoder().decode(readInput(file)).split(/\s+/).map(normaliseTranscript).filter(Boolean);
-  const lexicon = makeLexicon(words);
-  if (lexicon.words.size === 0) throw new DatasetError(`${file} lists no words (letters and apostrophes, separated by spaces or new lines)`);
-  return lexicon;
+  return parseLexicon(new TextDecoder().decode(readInput(file)), file);
 }

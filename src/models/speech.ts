@@ -2,7 +2,9 @@
 // [time, 40 mel bins], 3x3 convolutions that halve time and frequency twice (40 ms per output frame), two
 // more 3x3 convolutions there, then per output frame a hidden layer over the flattened bins and channels,
 // residual temporal convolutions (3 frames each, a 1-pixel-wide image for the same 3x3 kernel; each widens
-// the context by 80 ms), and logits over CTC's blank plus the characters. It writes any word, not one of a fixed list.
+// the context by 80 ms) that also see the mean of their input over the utterance (global context, as in
+// ContextNet, Han et al. 2020), and logits over CTC's blank plus the characters. It writes any word, not one
+// of a fixed list.
 import { ops, tensor, tidy, type Tensor, type Variable } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { MEL_BINS } from '../codecs/logMel.js';
@@ -15,10 +17,12 @@ export interface SpeechConfig {
   readonly hidden: number;
   /** Residual temporal convolutions over the hidden frames. */
   readonly contextLayers: number;
+  /** Each temporal convolution also sees the mean of its input over the utterance (ContextNet's global context). */
+  readonly globalContext: boolean;
   readonly vocabSize: number;
 }
 
-export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2 };
+export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true };
 /** Input frames per output frame. */
 export const TIME_REDUCTION = 4;
 
@@ -40,7 +44,9 @@ export function speechParamShapes(c: SpeechConfig): [string, number[]][] {
     ['conv0.weight', [9, c0]], ['conv0.bias', [c0]], ['conv1.weight', [9 * c0, c1]], ['conv1.bias', [c1]],
     ['conv2.weight', [9 * c1, c1]], ['conv2.bias', [c1]], ['conv3.weight', [9 * c1, c1]], ['conv3.bias', [c1]],
     ['frame.weight', [flat, c.hidden]], ['frame.bias', [c.hidden]],
-    ...Array.from({ length: c.contextLayers }, (_, i): [string, number[]][] => [[`time${i}.weight`, [9 * c.hidden, c.hidden]], [`time${i}.bias`, [c.hidden]]]).flat(),
+    ...Array.from({ length: c.contextLayers }, (_, i): [string, number[]][] => [
+      [`time${i}.weight`, [9 * c.hidden, c.hidden]], [`time${i}.bias`, [c.hidden]], ...(c.globalContext ? [[`time${i}.global`, [c.hidden, c.hidden]] as [string, number[]]] : []),
+    ]).flat(),
     ['head.weight', [c.hidden, c.vocabSize]], ['head.bias', [c.vocabSize]],
   ];
 }
@@ -53,8 +59,8 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
   }
 
   static init(config: SpeechConfig, seed: number): SpeechModel {
-    // The residual temporal convolutions start as a no-op (zeros), so the model starts as a plain CNN.
-    return new SpeechModel(config, heInitParams(speechParamShapes(config), seed, (name) => name.endsWith('.weight') && !name.startsWith('time')));
+    // Every weight starts random: a residual branch that ends in a ReLU would never leave zero (ReLU's gradient at 0 is 0).
+    return new SpeechModel(config, heInitParams(speechParamShapes(config), seed, (name) => name.endsWith('.weight') || name.endsWith('.global')));
   }
 
   private p(name: string): Variable {
@@ -65,8 +71,11 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
     return ops.relu(ops.add(ops.conv3x3(x, this.p(`${name}.weight`)), this.p(`${name}.bias`)));
   }
 
-  /** Logits [batch * time / TIME_REDUCTION, vocab] for a batch of log-mel features. */
-  logits(features: Float32Array, batch: number, time: number): Tensor {
+  /**
+   * Logits [batch * time / TIME_REDUCTION, vocab] for a batch of log-mel features; `outputFrames` says how many
+   * output frames of each example are speech rather than padding (all, when not given).
+   */
+  logits(features: Float32Array, batch: number, time: number, outputFrames?: Int32Array): Tensor {
     if (time % TIME_REDUCTION !== 0) throw new Error(`speech: ${time} frames is not a multiple of ${TIME_REDUCTION}`);
     const [, c1] = this.config.channels;
     const T = time / TIME_REDUCTION;
@@ -76,11 +85,17 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
       x = ops.avgPool2(this.conv(x, 'conv1'));
       x = this.conv(this.conv(x, 'conv2'), 'conv3'); // [B, T, MEL_BINS / 4, c1]
       let h = ops.relu(ops.add(ops.matMul(ops.reshape(x, [batch * T, (MEL_BINS / TIME_REDUCTION) * c1]), this.p('frame.weight')), this.p('frame.bias')));
+      const H = this.config.hidden;
+      const meanWeights = this.config.globalContext ? utteranceMeanWeights(batch, T, outputFrames) : undefined;
       for (let layer = 0; layer < this.config.contextLayers; layer++) {
         const name = `time${layer}`;
-        const column = ops.reshape(h, [batch, T, 1, this.config.hidden]);
-        const context = ops.relu(ops.add(ops.conv3x3(column, this.p(`${name}.weight`)), this.p(`${name}.bias`)));
-        h = ops.add(h, ops.reshape(context, [batch * T, this.config.hidden]));
+        let local = ops.reshape(ops.add(ops.conv3x3(ops.reshape(h, [batch, T, 1, H]), this.p(`${name}.weight`)), this.p(`${name}.bias`)), [batch, T, H]);
+        if (meanWeights) {
+          // Spelling a word takes more than 3 frames of sound: the utterance's mean tells every frame which word it is in.
+          const utteranceMean = ops.sum(ops.mul(ops.reshape(h, [batch, T, H]), meanWeights), 1);
+          local = ops.add(local, ops.reshape(ops.matMul(utteranceMean, this.p(`${name}.global`)), [batch, 1, H]));
+        }
+        h = ops.add(h, ops.reshape(ops.relu(local), [batch * T, H]));
       }
       return ops.add(ops.matMul(h, this.p('head.weight')), this.p('head.bias'));
     });
@@ -89,7 +104,7 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
   /** CTC loss per example, per label (so long and short transcripts weigh alike): [batch]. */
   exampleLosses(batch: SpeechBatch): Tensor {
     return tidy(() => {
-      const logits = this.logits(batch.features, batch.batchSize, batch.time);
+      const logits = this.logits(batch.features, batch.batchSize, batch.time, batch.outputFrames);
       const losses = ops.ctcLoss(logits, batch.batchSize, batch.time / TIME_REDUCTION, batch.outputFrames, batch.labels, BLANK);
       return ops.mul(losses, tensor(batch.labels.map((l) => 1 / Math.max(1, l.length)), [batch.batchSize]));
     });
@@ -102,4 +117,14 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
   dispose(): void {
     for (const p of this.params.values()) p.dispose();
   }
+}
+
+/** [batch, T, 1]: 1 / frames for each example's speech frames, 0 for its padding, so a weighted sum is a mean. */
+function utteranceMeanWeights(batch: number, T: number, outputFrames: Int32Array | undefined): Tensor {
+  const weights = new Float32Array(batch * T);
+  for (let b = 0; b < batch; b++) {
+    const frames = Math.min(T, outputFrames?.[b] ?? T);
+    weights.fill(1 / frames, b * T, b * T + frames);
+  }
+  return tensor(weights, [batch, T, 1]);
 }

@@ -9,6 +9,8 @@
 // which spellings count.
 import { ops } from '../engine/index.js';
 import { BLANK, CTC_CHARACTERS } from '../codecs/ctcAlphabet.js';
+import { normaliseTranscript } from '../data/speech.js';
+import { DatasetError } from '../errors.js';
 
 interface Beam {
   readonly labels: number[];
@@ -30,6 +32,13 @@ export function makeLexicon(words: Iterable<string>): Lexicon {
   return { words: set, prefixes };
 }
 
+/** A word list as a person writes it (words separated by spaces or new lines, any case), for --lexicon and the studio. */
+export function parseLexicon(text: string, source: string): Lexicon {
+  const lexicon = makeLexicon(text.split(/\s+/).map(normaliseTranscript).filter(Boolean));
+  if (lexicon.words.size === 0) throw new DatasetError(`${source} lists no words (letters and apostrophes, separated by spaces or new lines)`);
+  return lexicon;
+}
+
 const SPACE = CTC_CHARACTERS.indexOf(' ') + 1;
 const partialWord = (labels: readonly number[]) => {
   const from = labels.lastIndexOf(SPACE) + 1;
@@ -41,6 +50,9 @@ function allowed(lexicon: Lexicon, word: string, v: number): boolean {
   if (v === SPACE) return lexicon.words.has(word);
   return lexicon.prefixes.has(word + CTC_CHARACTERS[v - 1]);
 }
+
+/** The widest search a lexicon's retries go to before giving up with an empty transcript. */
+const MAX_LEXICON_WIDTH = 256;
 
 const logAdd = (a: number, b: number) => (a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))));
 const total = (b: Beam) => logAdd(b.blank, b.letter);
@@ -82,7 +94,8 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
     beams = new Map([...next].sort((a, b) => total(b[1]) - total(a[1])).slice(0, width));
   }
   const finished = [...beams.values()].filter((b) => !lexicon || lexicon.words.has(partialWord(b.labels)));
-  if (finished.length === 0) return '';
+  // Every beam still inside a word: the whole words fell out of the beam, so search again wider.
+  if (finished.length === 0) return lexicon && width < MAX_LEXICON_WIDTH ? beamSearchFrames(logits, frames, V, offset, width * 4, lexicon) : '';
   const best = finished.reduce((a, b) => (total(b) > total(a) ? b : a));
   return best.labels.map((v) => CTC_CHARACTERS[v - 1]).join('');
 }

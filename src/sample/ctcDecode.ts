@@ -46,7 +46,7 @@ export function transcribeFeatures(model: SpeechModel, utterances: readonly { fe
   const out: string[] = [];
   for (let i = 0; i < utterances.length; i += 16) {
     const batch = stackUtterances(utterances.slice(i, i + 16).map((u) => ({ ...u, labels: new Int32Array() })));
-    const logits = model.logits(batch.features, batch.batchSize, batch.time);
+    const logits = model.logits(batch.features, batch.batchSize, batch.time, batch.outputFrames);
     const values = logits.toArray();
     logits.dispose();
     const T = batch.time / TIME_REDUCTION;

@@ -67,7 +67,8 @@ export interface LoadedSpeechModel {
 
 export function speechModelFromRecord(record: ModelRecord, location: string): LoadedSpeechModel {
   if (record.kind !== 'speech-ctc' || record.task !== SPEECH_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a speech model`);
-  const config = { ...SPEECH_DEFAULTS, ...record.modelConfig } as SpeechConfig;
+  // Files from before global context lack the flag and the weights.
+  const config = { ...SPEECH_DEFAULTS, globalContext: false, ...record.modelConfig } as SpeechConfig;
   return { model: new SpeechModel(config, paramsFromRecord(record, speechParamShapes(config), location)), record };
 }
 

@@ -1,6 +1,7 @@
 // engram studio's page: controls and views only. Every dataset, model, sample and audit comes from the
 // engine's Web Worker (worker.ts) through protocol.ts, so the page never freezes while a model trains.
 import { escapeHtml, lineChart } from '../report/svg.js';
+import { encodeWav } from '../data/audio.js';
 import { CONTROL, type DatasetSummary, type HuntItem, type InitResult, type ModelSummary, type Progress, type Request, type Response, type Task, type TrainResultMessage } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -71,6 +72,7 @@ trained ${p.steps} steps on ${escapeHtml(p.dataset.name)} ${escapeHtml(p.dataset
   $('try-text').hidden = m.task !== 'text';
   $('try-image').hidden = m.task !== 'tags-to-image';
   $('try-tagger').hidden = m.task !== 'image-to-tags';
+  $('try-speech').hidden = m.task !== 'speech-to-text';
   $('query-text').hidden = m.task !== 'text';
   $('query-image').hidden = m.task !== 'tags-to-image';
 }
@@ -227,6 +229,56 @@ async function askQuery(): Promise<void> {
   }
 }
 
+/** The last recordings or files transcribed, so moving the temperature transcribes them again. */
+let speechFiles: { name: string; bytes: Uint8Array }[] = [];
+
+async function transcribeSpeech(): Promise<void> {
+  if (speechFiles.length === 0) return;
+  try {
+    const lines = await ask<string[]>({
+      type: 'transcribe', files: speechFiles, temperature: Number($<HTMLInputElement>('speech-temperature').value),
+      seed: Number($<HTMLInputElement>('speech-seed').value), lexicon: $<HTMLInputElement>('speech-lexicon').value,
+    });
+    $('speech-out').textContent = lines.join('\n');
+  } catch (error) {
+    showError($('speech-out'), error);
+  }
+}
+
+/** Record from the microphone until pressed again; the browser decodes the recording and it goes on as a WAV file. */
+let recorder: MediaRecorder | undefined;
+async function toggleRecording(): Promise<void> {
+  const button = $<HTMLButtonElement>('record');
+  if (recorder) return recorder.stop();
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const chunks: Blob[] = [];
+    recorder = new MediaRecorder(stream);
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    recorder.onstop = async () => {
+      stream.getTracks().forEach((track) => track.stop());
+      recorder = undefined;
+      button.textContent = 'Record';
+      button.setAttribute('aria-pressed', 'false');
+      const context = new AudioContext();
+      try {
+        const audio = await context.decodeAudioData(await new Blob(chunks).arrayBuffer());
+        speechFiles = [{ name: 'recording.wav', bytes: encodeWav({ sampleRate: audio.sampleRate, samples: audio.getChannelData(0) }) }];
+        await transcribeSpeech();
+      } catch (error) {
+        showError($('speech-out'), error);
+      } finally {
+        await context.close();
+      }
+    };
+    recorder.start();
+    button.textContent = 'Stop';
+    button.setAttribute('aria-pressed', 'true');
+  } catch (error) {
+    showError($('speech-out'), new Error(`no microphone: ${(error as Error).message}`));
+  }
+}
+
 async function openModel(file: File): Promise<void> {
   try {
     showModel(await ask<ModelSummary>({ type: 'open', name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }), $('model-out'));
@@ -278,6 +330,18 @@ function wire(): void {
       showError($('tag-out'), error);
     }
   });
+  $<HTMLInputElement>('speech-files').addEventListener('change', async (e) => {
+    const files = [...((e.target as HTMLInputElement).files ?? [])];
+    speechFiles = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    await transcribeSpeech();
+  });
+  $('record').addEventListener('click', toggleRecording);
+  $('speech-temperature').addEventListener('input', () => {
+    $('speech-temperature-out').textContent = $<HTMLInputElement>('speech-temperature').value;
+    void transcribeSpeech();
+  });
+  $('speech-seed').addEventListener('change', transcribeSpeech);
+  $('speech-lexicon').addEventListener('change', transcribeSpeech);
   $('query').addEventListener('click', askQuery);
   $<HTMLInputElement>('modelfile').addEventListener('change', (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];

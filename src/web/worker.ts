@@ -12,6 +12,9 @@ import { MemoryStorage } from '../weights/storage.js';
 import { generateText, MADE_UP_WORDS, SPLIT_DEFAULTS, TEXT_TASK, textModelFromRecord, trainTextModel, type TextModelSettings } from '../tasks/text.js';
 import { generateImages, IMAGE_MODEL_DEFAULTS, IMAGE_TASK, IMAGE_TRAIN_DEFAULTS, imageModelFromRecord, parseTags, trainImageModel, type ImageModelSettings } from '../tasks/image.js';
 import { TAGGER_SETTINGS_DEFAULTS, TAGGER_TASK, tagImage, taggerFromRecord, trainTagger } from '../tasks/tagger.js';
+import { SPEECH_TASK, speechModelFromRecord, transcribe } from '../tasks/speech.js';
+import { decodeWav } from '../data/audio.js';
+import { parseLexicon } from '../sample/ctcBeam.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS } from '../audit/textAudit.js';
 import { defaultLossSteps, IMAGE_AUDIT_DEFAULTS, runImageAudit } from '../audit/imageAudit.js';
 import { renderTextAuditHtml } from '../report/html.js';
@@ -91,7 +94,7 @@ function summariseModel(name: string, bytes: Uint8Array, record: ModelRecord): M
 /** Opens a weights file as the CLI does: a corrupt or foreign file gets the CLI's message. */
 function open(name: string, bytes: Uint8Array): ModelSummary {
   const record = decodeModelFile(bytes, name);
-  const build = { [TEXT_TASK]: textModelFromRecord, [IMAGE_TASK]: imageModelFromRecord, [TAGGER_TASK]: taggerFromRecord }[record.task];
+  const build = { [TEXT_TASK]: textModelFromRecord, [IMAGE_TASK]: imageModelFromRecord, [TAGGER_TASK]: taggerFromRecord, [SPEECH_TASK]: speechModelFromRecord }[record.task];
   if (!build) throw new EngramError(`${name}: unknown task ${record.task}`);
   build(record, name).model.dispose(); // refuses tensors that do not fit the file's own config
   current = { name, bytes, record };
@@ -255,7 +258,22 @@ async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Pr
       loaded.model.dispose();
     }
   }
+  if (record.task === SPEECH_TASK) throw new EngramError(`the studio does not audit speech models yet: its data is a folder of recordings; run engram audit ${name} --data ${trainedOn.replace(/^folder:/, '')}`);
   throw new EngramError(`the studio audits text and image models; ${name} is a ${record.kind} model (use engram audit for it)`);
+}
+
+/** `engram transcribe MODEL FILE.wav...` in the page: the same WAV decoding, features, decoding and lexicon. */
+function transcribeFiles(r: Extract<Request, { type: 'transcribe' }>): string[] {
+  if (current?.record.task !== SPEECH_TASK) throw new EngramError('the current model is not a speech model: open one (engram train speech writes it)');
+  const lexicon = r.lexicon.trim() ? parseLexicon(r.lexicon, 'the word list') : undefined;
+  if (lexicon && r.temperature > 0) throw new EngramError('a word list searches for the most probable transcript; set the temperature to 0');
+  const waves = r.files.map((f) => decodeWav(f.bytes, f.name));
+  const loaded = speechModelFromRecord(current.record, current.name);
+  try {
+    return transcribe(loaded, waves, { temperature: r.temperature, seed: r.seed, lexicon }).map((text, i) => `${r.files[i].name}\t${text}`);
+  } finally {
+    loaded.model.dispose();
+  }
 }
 
 /** "Is my work in there?" for the current model: the same as `engram audit MODEL --query FILE`. */
@@ -314,6 +332,8 @@ async function handle(id: number, r: Request): Promise<{ result: unknown; transf
       return { result: await audit(id, r.file) };
     case 'query':
       return { result: await query(r) };
+    case 'transcribe':
+      return { result: transcribeFiles(r) };
     case 'tag': {
       if (current?.record.task !== TAGGER_TASK) throw new EngramError('the current model is not a tagger: train one (Kind: tagger) or open one');
       const loaded = taggerFromRecord(current.record, current.name);
