@@ -220,7 +220,7 @@ test('in a real browser: MNIST digits, trained and drawn', { timeout: 300_000 },
   }
 });
 
-test('in a real browser: a speech model opened in the page transcribes WAV files as engram transcribe does, and a recording', { timeout: 300_000 }, async (t) => {
+test('in a real browser: a speech model opened in the page transcribes WAV files as engram transcribe does, and a recording; one trained and audited in the page', { timeout: 300_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) return t.skip(`no ${CHROMIUM}`);
   // A tiny recogniser trained on tones (a rising tone says "up", a falling one "down"): enough to make a real model file.
   const { encodeWav } = await import('../src/data/audio.js');
@@ -270,18 +270,43 @@ test('in a real browser: a speech model opened in the page transcribes WAV files
       await page.fill('#speech-seed', '3');
       await page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '1'; el.dispatchEvent(new Event('input')); });
     }), cli('--temperature', '1', '--seed', '3'), 'sampled at temperature 1 with seed 3, as the CLI');
-    assert.match(await heard(async () => {
-      await page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); });
-      await page.fill('#speech-lexicon', 'up down');
-      await page.press('#speech-lexicon', 'Enter');
-      await page.$eval('#speech-lexicon', (el) => el.dispatchEvent(new Event('change')));
-    }), /^tone0\.wav\t(up|down|)\ntone1\.wav\t(up|down|)\ntone5\.wav\t(up|down|)$/, 'only words of the list');
+    // The word list first, then the temperature: moving the slider transcribes at once, with the list in place.
+    await page.fill('#speech-lexicon', 'up down');
+    assert.match(await heard(() => page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); })),
+      /^tone0\.wav\t(up|down|)\ntone1\.wav\t(up|down|)\ntone5\.wav\t(up|down|)$/, 'only words of the list');
     await page.click('#record');
     await page.waitForSelector('#record[aria-pressed="true"], #speech-out .error');
     await page.waitForTimeout(1200);
     const recorded = await heard(() => page.click('#record'));
     assert.match(recorded, /^recording\.wav\t(up|down|)$/, recorded);
     await page.screenshot({ path: path.join(SHOTS, '6-speech.png'), fullPage: true });
+
+    // Trained in the page: the same folder, chosen as a folder, through the same trainer; then audited in the page.
+    await page.selectOption('#task', 'speech');
+    await page.setInputFiles('#speech-folder', dir);
+    await page.waitForSelector('#data-out b, #data-out .error');
+    assert.match(await page.textContent('#data-out') ?? '', new RegExp(`folder:${path.basename(dir)}.*24 examples`));
+    await page.selectOption('#preset', 'tiny');
+    await page.fill('#steps', '60');
+    await page.click('#train');
+    await page.waitForSelector('#download:not([hidden]), #samples .error', { timeout: 120_000 });
+    assert.equal(await page.$('#samples .error'), null, await page.textContent('#samples') ?? '');
+    assert.match(await page.textContent('#samples') ?? '', /said "(up|down)", heard "/, 'held-out utterances transcribed while it trains');
+    const download = page.waitForEvent('download');
+    await page.click('#download');
+    await (await download).saveAs(path.join(dir, 'page.safetensors'));
+    const inspect = engram('inspect', 'page.safetensors');
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.match(inspect.stdout, /speech/);
+    await page.fill('#speech-lexicon', '');
+    await page.setInputFiles('#speech-files', []);
+    const pageHeard = await heard(() => page.setInputFiles('#speech-files', files.map((f) => path.join(dir, f))));
+    const cliHeard = engram('transcribe', 'page.safetensors', ...files);
+    assert.equal(pageHeard, cliHeard.stdout.trimEnd(), 'the CLI hears with the page-trained file what the page hears');
+    await page.click('#audit');
+    await page.waitForSelector('#verdict:not([hidden]), #audit-status .error', { timeout: 120_000 });
+    assert.match(await page.textContent('#verdict') ?? '', /hears .* of training utterances exactly/, await page.textContent('#audit-status') ?? '');
+    await page.screenshot({ path: path.join(SHOTS, '7-speech-trained.png'), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -1,11 +1,8 @@
 // engram inspect MODEL: what a weights file says about itself (config, size, provenance), without loading a model.
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { WeightsFormatError } from '../errors.js';
-import { loadModelFile, type ModelRecord } from '../weights/modelFile.js';
-import { IMAGE_TASK, imageModelFromRecord } from '../tasks/image.js';
-import { TAGGER_TASK, taggerFromRecord } from '../tasks/tagger.js';
-import { TEXT_TASK, textModelFromRecord } from '../tasks/text.js';
+import { loadModelFile } from '../weights/modelFile.js';
+import { checkModelRecord } from '../tasks/checkRecord.js';
 import { FileStorage } from '../weights/storage.js';
 import { parseCommand } from './flags.js';
 
@@ -14,14 +11,7 @@ export const INSPECT_HELP = `usage: engram inspect MODEL [--json]
 Prints a weights file's model kind and config, parameter count, file size against the size of the
 dataset it was trained on, and its provenance (dataset fingerprint, split, steps, losses).`;
 
-const LOSS_UNITS: Record<string, string> = { text: ' nats/char', 'image-to-tags': ' nats/image', 'tags-to-image': ' (mean squared denoising error)' };
-
-/** Builds the model from the file and frees it: refuses tensors that do not fit the file's own config. */
-function checkTensorsFitConfig(record: ModelRecord, file: string): void {
-  const build = { [TEXT_TASK]: textModelFromRecord, [IMAGE_TASK]: imageModelFromRecord, [TAGGER_TASK]: taggerFromRecord }[record.task];
-  if (!build) throw new WeightsFormatError(`${file}: unknown task ${record.task}`);
-  build(record, file).model.dispose();
-}
+const LOSS_UNITS: Record<string, string> = { text: ' nats/char', 'speech-to-text': ' nats/char (CTC)', 'image-to-tags': ' nats/image', 'tags-to-image': ' (mean squared denoising error)' };
 
 export async function inspectCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' } });
@@ -29,7 +19,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new ConfigError('engram inspect needs one weights file: engram inspect MODEL');
   const file = positionals[0];
   const record = await loadModelFile(new FileStorage(), file);
-  checkTensorsFitConfig(record, file);
+  checkModelRecord(record, file);
   const parameters = [...record.params.values()].reduce((n, a) => n + a.data.length, 0);
   const fileBytes = statSync(file).size;
   const p = record.provenance;

@@ -134,41 +134,58 @@ function loadFsdd(dir: string): SpeechDataset {
 }
 
 function loadSpeechFolder(dir: string): SpeechDataset {
-  const index = path.join(dir, 'transcripts.tsv');
-  if (!existsSync(index)) throw new DatasetError(`${dir} has no transcripts.tsv (file.wav<TAB>text[<TAB>speaker] per line)`);
+  if (!existsSync(path.join(dir, 'transcripts.tsv'))) throw new DatasetError(`${dir} has no transcripts.tsv (file.wav<TAB>text[<TAB>speaker] per line)`);
   const root = path.resolve(dir);
+  return speechFolderFromFiles(dir, path.basename(root), (name) => (existsSync(path.join(root, name)) ? readBytes(path.join(root, name)) : undefined));
+}
+
+/** Reads a file of a folder by its name inside the folder ("a/b.wav"); undefined when there is none. */
+export type FolderReader = (name: string) => Uint8Array | undefined;
+
+/**
+ * A folder of recordings read through `read`: from disk for the CLI, from the files a user chose in engram
+ * studio. transcripts.tsv lists `file.wav<TAB>text[<TAB>speaker]`; canaries.tsv, when there is one, the
+ * spoken canaries. `where` names the folder in messages; `name` is its last part.
+ */
+export function speechFolderFromFiles(where: string, name: string, read: FolderReader): SpeechDataset {
+  const index = `${where}/transcripts.tsv`;
+  const transcripts = read('transcripts.tsv');
+  if (!transcripts) throw new DatasetError(`${where} has no transcripts.tsv (file.wav<TAB>text[<TAB>speaker] per line)`);
+  const readListed = (file: string, at: string) => {
+    if (file.startsWith('/') || file.split(/[\\/]/).includes('..')) throw new DatasetError(`${at}: ${file} is outside ${where}`);
+    const bytes = read(file);
+    if (!bytes) throw new DatasetError(`${at}: cannot read ${file}: no such file in ${where}`);
+    return bytes;
+  };
   const examples: SpeechExample[] = [];
   const seen = new Map<string, SpeechExample>();
-  for (const [n, line] of new TextDecoder().decode(readBytes(index)).split(/\r?\n/).entries()) {
+  for (const [n, line] of new TextDecoder().decode(transcripts).split(/\r?\n/).entries()) {
     if (line.trim() === '') continue;
     const [file, text, speaker] = line.split('\t');
     if (!file || text === undefined) throw new DatasetError(`${index}:${n + 1}: expected file.wav<TAB>text`);
-    const full = path.resolve(root, file);
-    if (!full.startsWith(root + path.sep)) throw new DatasetError(`${index}:${n + 1}: ${file} is outside ${dir}`);
     // A line repeated (a planted canary) is read and featurised once.
     const key = `${file}\t${text}\t${speaker}`;
-    const example = seen.get(key) ?? speechExample(normaliseTranscript(text), speaker?.trim() || 'unknown', file, readBytes(full));
+    const example = seen.get(key) ?? speechExample(normaliseTranscript(text), speaker?.trim() || 'unknown', file, readListed(file, `${index}:${n + 1}`));
     seen.set(key, example);
     examples.push(example);
   }
-  return makeSpeechDataset(`folder:${path.basename(root)}`, `utterances=${examples.length}`, examples, readCanaries(root, examples));
+  return makeSpeechDataset(`folder:${name}`, `utterances=${examples.length}`, examples, readCanaries(where, read, readListed, examples));
 }
 
 /** canaries.tsv beside transcripts.tsv, checked against the planted copies there. */
-function readCanaries(root: string, examples: readonly SpeechExample[]): SpokenCanary[] {
-  const index = path.join(root, 'canaries.tsv');
-  if (!existsSync(index)) return [];
-  const rows = new TextDecoder().decode(readBytes(index)).split(/\r?\n/).filter((l) => l.trim() !== '');
+function readCanaries(where: string, read: FolderReader, readListed: (file: string, at: string) => Uint8Array, examples: readonly SpeechExample[]): SpokenCanary[] {
+  const index = `${where}/canaries.tsv`;
+  const bytes = read('canaries.tsv');
+  if (!bytes) return [];
+  const rows = new TextDecoder().decode(bytes).split(/\r?\n/).filter((l) => l.trim() !== '');
   return rows.map((line, n) => {
     const [file, secret, repeatsText] = line.split('\t');
     const repeats = Number(repeatsText);
     if (!file || !secret || !Number.isInteger(repeats) || repeats < 0) throw new DatasetError(`${index}:${n + 1}: expected file.wav<TAB>secret<TAB>repeats`);
-    const full = path.resolve(root, file);
-    if (!full.startsWith(root + path.sep)) throw new DatasetError(`${index}:${n + 1}: ${file} is outside ${root}`);
     const planted = examples.filter((e) => e.source === file && e.speaker === CANARY_SPEAKER);
     if (planted.length !== repeats) throw new DatasetError(`${index}:${n + 1}: ${file} is planted ${planted.length} times in transcripts.tsv, not ${repeats}`);
     const text = normaliseTranscript(secret);
-    const example = planted.find((e) => e.text === text) ?? speechExample(text, CANARY_SPEAKER, file, readBytes(full));
+    const example = planted.find((e) => e.text === text) ?? speechExample(text, CANARY_SPEAKER, file, readListed(file, `${index}:${n + 1}`));
     return { secret: text, repeats, example };
   });
 }

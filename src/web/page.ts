@@ -2,7 +2,7 @@
 // engine's Web Worker (worker.ts) through protocol.ts, so the page never freezes while a model trains.
 import { escapeHtml, lineChart } from '../report/svg.js';
 import { encodeWav } from '../data/audio.js';
-import { CONTROL, type DatasetSummary, type HuntItem, type InitResult, type ModelSummary, type Progress, type Request, type Response, type Task, type TrainResultMessage } from './protocol.js';
+import { CONTROL, type ChosenFolder, type DatasetSummary, type HuntItem, type InitResult, type ModelSummary, type Progress, type Request, type Response, type Task, type TrainResultMessage } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const worker = new Worker('./worker.js', { type: 'module' });
@@ -36,15 +36,18 @@ const SPECS: Record<Task, [string, string][]> = {
   text: [['wordnet:adv', 'WordNet adverbs (3,625 glosses)'], ['wordnet:verb', 'WordNet verbs'], ['wordnet:adj', 'WordNet adjectives'], ['wordnet:noun', 'WordNet nouns'], ['wordnet', 'all of WordNet (117,791)']],
   image: [['mnist:20', 'MNIST, 20 per digit'], ['mnist:100', 'MNIST, 100 per digit'], ['mnist', 'MNIST, all 10,000'], ['emoji', 'Twemoji (1,911 emoji, tags from their names)']],
   tagger: [['mnist:100', 'MNIST, 100 per digit'], ['mnist:20', 'MNIST, 20 per digit'], ['mnist', 'MNIST, all 10,000']],
+  speech: [['folder', 'the folder of recordings chosen here']],
 };
 
 const task = () => $<HTMLSelectElement>('task').value as Task;
 let droppedText: { name: string; bytes: Uint8Array } | undefined;
+let chosenFolder: ChosenFolder | undefined;
 let current: ModelSummary | undefined;
 
 function fillSpecs(): void {
   $<HTMLSelectElement>('spec').innerHTML = SPECS[task()].map(([v, label]) => `<option value="${v}">${escapeHtml(label)}</option>`).join('');
   $('textfile').parentElement!.hidden = task() !== 'text';
+  $('speech-folder').parentElement!.hidden = task() !== 'speech';
 }
 
 function showDataset(d: DatasetSummary): void {
@@ -56,7 +59,8 @@ async function loadData(): Promise<void> {
   $('data-out').textContent = 'loading...';
   try {
     const file = task() === 'text' ? droppedText : undefined;
-    showDataset(await ask<DatasetSummary>({ type: 'dataset', task: task(), spec: $<HTMLSelectElement>('spec').value, file, imageSize: 16 }));
+    const folder = task() === 'speech' ? chosenFolder : undefined;
+    showDataset(await ask<DatasetSummary>({ type: 'dataset', task: task(), spec: $<HTMLSelectElement>('spec').value, file, folder, imageSize: 16 }));
   } catch (error) {
     showError($('data-out'), error);
   }
@@ -82,7 +86,7 @@ function drawChart(): void {
   $('chart').innerHTML = lineChart([
     { name: 'train', color: '#c0392b', points: losses.map((l) => [l.step, l.train] as const) },
     { name: 'held-out', color: '#2471a3', points: losses.map((l) => [l.step, l.heldOut] as const) },
-  ], { title: 'Loss', xLabel: 'step', yLabel: { text: 'nats per character', image: 'denoising loss', tagger: 'nats per image' }[task()] });
+  ], { title: 'Loss', xLabel: 'step', yLabel: { text: 'nats per character', image: 'denoising loss', tagger: 'nats per image', speech: 'CTC loss, nats per character' }[task()] });
 }
 
 let control: Int32Array | undefined;
@@ -102,7 +106,7 @@ async function train(): Promise<void> {
   const steps = $<HTMLInputElement>('steps').value;
   try {
     const result = await ask<TrainResultMessage>({
-      type: 'train', task: task(), spec: $<HTMLSelectElement>('spec').value, file: task() === 'text' ? droppedText : undefined,
+      type: 'train', task: task(), spec: $<HTMLSelectElement>('spec').value, file: task() === 'text' ? droppedText : undefined, folder: task() === 'speech' ? chosenFolder : undefined,
       preset: $<HTMLSelectElement>('preset').value as 'tiny', steps: steps ? Number(steps) : undefined, seed: Number($<HTMLInputElement>('seed').value), control: buffer,
     }, (p) => {
       if (p.kind === 'step') {
@@ -159,7 +163,7 @@ async function audit(): Promise<void> {
   const status = $('audit-status');
   $<HTMLButtonElement>('audit').disabled = true;
   try {
-    const result = await ask<{ verdict: string; html: string; hunt?: HuntItem[] }>({ type: 'audit', file: droppedText }, (p) => {
+    const result = await ask<{ verdict: string; html: string; hunt?: HuntItem[] }>({ type: 'audit', file: droppedText, folder: chosenFolder }, (p) => {
       if (p.kind === 'stage') status.textContent = `${p.stage}: ${p.done}/${p.total}`;
     });
     status.textContent = 'done';
@@ -279,6 +283,20 @@ async function toggleRecording(): Promise<void> {
   }
 }
 
+/**
+ * The files of a chosen folder by their path inside it (the browser names them "folder/a/b.wav"): the
+ * transcripts, the canaries and the WAV files; nothing else is read.
+ */
+async function readFolder(files: File[]): Promise<ChosenFolder | undefined> {
+  if (files.length === 0) return undefined;
+  const inside = (f: File) => (f.webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name;
+  const wanted = files.filter((f) => /^(transcripts|canaries)\.tsv$/.test(inside(f)) || /\.wav$/i.test(f.name));
+  return {
+    name: (files[0].webkitRelativePath || files[0].name).split('/')[0],
+    files: await Promise.all(wanted.map(async (f) => ({ name: inside(f), bytes: new Uint8Array(await f.arrayBuffer()) }))),
+  };
+}
+
 async function openModel(file: File): Promise<void> {
   try {
     showModel(await ask<ModelSummary>({ type: 'open', name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }), $('model-out'));
@@ -293,6 +311,10 @@ function wire(): void {
   $<HTMLInputElement>('textfile').addEventListener('change', async (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];
     droppedText = file ? { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) } : undefined;
+  });
+  $<HTMLInputElement>('speech-folder').addEventListener('change', async (e) => {
+    chosenFolder = await readFolder([...((e.target as HTMLInputElement).files ?? [])]);
+    await loadData();
   });
   $('train').addEventListener('click', train);
   $('pause').addEventListener('click', () => {

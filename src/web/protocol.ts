@@ -2,17 +2,23 @@
 // engine; the worker never touches the page. Every request has an id; the worker answers with progress
 // messages and then one `done` or `error` for that id.
 
-export type Task = 'text' | 'image' | 'tagger';
+export type Task = 'text' | 'image' | 'tagger' | 'speech';
+
+/** A folder the user chose in the page (speech data): its name and its files by their path inside it. */
+export interface ChosenFolder {
+  readonly name: string;
+  readonly files: readonly { readonly name: string; readonly bytes: Uint8Array }[];
+}
 export type Preset = 'tiny' | 'small' | 'default';
 
 export type Request =
   | { type: 'init' }
-  | { type: 'dataset'; task: Task; spec: string; file?: { name: string; bytes: Uint8Array }; imageSize?: number }
-  | { type: 'train'; task: Task; spec: string; file?: { name: string; bytes: Uint8Array }; preset: Preset; steps?: number; seed?: number; control: SharedArrayBuffer | ArrayBuffer }
+  | { type: 'dataset'; task: Task; spec: string; file?: { name: string; bytes: Uint8Array }; folder?: ChosenFolder; imageSize?: number }
+  | { type: 'train'; task: Task; spec: string; file?: { name: string; bytes: Uint8Array }; folder?: ChosenFolder; preset: Preset; steps?: number; seed?: number; control: SharedArrayBuffer | ArrayBuffer }
   | { type: 'open'; name: string; bytes: Uint8Array }
   | { type: 'sample-text'; prompt: string; temperature: number; topK: number; topP: number; seed: number; samples: number; maxTokens: number }
   | { type: 'sample-image'; tags: string; temperature: number; guidance: number; seed: number; samples: number; steps: number }
-  | { type: 'audit'; file?: { name: string; bytes: Uint8Array } }
+  | { type: 'audit'; file?: { name: string; bytes: Uint8Array }; folder?: ChosenFolder }
   | { type: 'tag'; image: { name: string; width: number; height: number; pixels: Float32Array } }
   | { type: 'transcribe'; files: readonly { name: string; bytes: Uint8Array }[]; temperature: number; seed: number; lexicon: string }
   | { type: 'query'; text?: string; image?: { name: string; width: number; height: number; pixels: Float32Array }; file?: { name: string; bytes: Uint8Array } };

@@ -12,7 +12,11 @@ import { MemoryStorage } from '../weights/storage.js';
 import { generateText, MADE_UP_WORDS, SPLIT_DEFAULTS, TEXT_TASK, textModelFromRecord, trainTextModel, type TextModelSettings } from '../tasks/text.js';
 import { generateImages, IMAGE_MODEL_DEFAULTS, IMAGE_TASK, IMAGE_TRAIN_DEFAULTS, imageModelFromRecord, parseTags, trainImageModel, type ImageModelSettings } from '../tasks/image.js';
 import { TAGGER_SETTINGS_DEFAULTS, TAGGER_TASK, tagImage, taggerFromRecord, trainTagger } from '../tasks/tagger.js';
-import { SPEECH_TASK, speechModelFromRecord, transcribe } from '../tasks/speech.js';
+import { SPEECH_DEFAULTS, SPEECH_SPLIT_DEFAULTS, SPEECH_TASK, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribe, transcribeFeatures, type SpeechModelSettings } from '../tasks/speech.js';
+import { speechFolderFromFiles, splitSpeech, type SpeechDataset } from '../data/speech.js';
+import { runSpeechAudit } from '../audit/speechAudit.js';
+import { checkModelRecord } from '../tasks/checkRecord.js';
+import { renderSpeechAuditHtml } from '../report/speechHtml.js';
 import { decodeWav } from '../data/audio.js';
 import { parseLexicon } from '../sample/ctcBeam.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS } from '../audit/textAudit.js';
@@ -28,7 +32,7 @@ import { placeLoss, QUERY_DEFAULTS, runImageQuery, runTextQuery } from '../audit
 import { denoisingLosses, meanOverSteps } from '../audit/imageLosses.js';
 import { isHeldOut } from '../data/split.js';
 import { renderImageQueryHtml, renderTextQueryHtml } from '../report/queryHtml.js';
-import { CONTROL, type DatasetSummary, type HuntItem, type InitResult, type ModelSummary, type Preset, type Progress, type Request, type Response, type TrainResultMessage } from './protocol.js';
+import { CONTROL, type ChosenFolder, type DatasetSummary, type HuntItem, type InitResult, type ModelSummary, type Preset, type Progress, type Request, type Response, type TrainResultMessage } from './protocol.js';
 
 const post = (message: Response, transfer: Transferable[] = []) => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(message, transfer);
 
@@ -50,13 +54,19 @@ const TAGGER_PRESETS: Record<Preset, { size: number; channels: readonly number[]
   default: { size: 32, channels: TAGGER_SETTINGS_DEFAULTS.channels, train: { ...IMAGE_TRAIN_DEFAULTS, steps: 1000, learningRate: 3e-3, evalEvery: 250 } },
 };
 
+const SPEECH_PRESETS: Record<Preset, { model: SpeechModelSettings; train: TrainConfig }> = {
+  tiny: { model: { channels: [4, 8], hidden: 16, contextLayers: 1, globalContext: true }, train: { ...SPEECH_TRAIN_DEFAULTS, steps: 100, batchSize: 8, warmupSteps: 10, evalEvery: 50, evalBatches: 1 } },
+  small: { model: { channels: [16, 32], hidden: 64, contextLayers: 2, globalContext: true }, train: { ...SPEECH_TRAIN_DEFAULTS, steps: 1000 } },
+  default: { model: { ...SPEECH_DEFAULTS }, train: { ...SPEECH_TRAIN_DEFAULTS } },
+};
+
 interface Current {
   readonly name: string;
   readonly bytes: Uint8Array;
   readonly record: ModelRecord;
 }
 let current: Current | undefined;
-const datasets = new Map<string, Promise<Dataset | ImageDataset>>();
+const datasets = new Map<string, Promise<Dataset | ImageDataset | SpeechDataset>>();
 
 function textData(spec: string, file?: { name: string; bytes: Uint8Array }): Promise<Dataset> {
   const key = file ? `file:${file.name}:${file.bytes.length}` : spec;
@@ -68,6 +78,24 @@ function imageData(spec: string, size: number): Promise<ImageDataset> {
   const key = `${spec}@${size}`;
   if (!datasets.has(key)) datasets.set(key, loadImageDatasetInBrowser(spec, size));
   return datasets.get(key) as Promise<ImageDataset>;
+}
+
+/** A folder of recordings the user chose, read as the CLI reads one from disk (the same name and fingerprint). */
+function speechData(folder: ChosenFolder | undefined): Promise<SpeechDataset> {
+  if (!folder) throw new EngramError('choose a folder of recordings in Data: transcripts.tsv (file.wav<TAB>text[<TAB>speaker]) and its WAV files');
+  const key = `folder:${folder.name}:${folder.files.length}:${folder.files.reduce((n, f) => n + f.bytes.length, 0)}`;
+  if (!datasets.has(key)) {
+    const byName = new Map(folder.files.map((f) => [f.name, f.bytes]));
+    datasets.set(key, Promise.resolve().then(() => speechFolderFromFiles(folder.name, folder.name, (name) => byName.get(name))));
+  }
+  return datasets.get(key) as Promise<SpeechDataset>;
+}
+
+function summariseSpeech(d: SpeechDataset): DatasetSummary {
+  return {
+    name: d.name, version: `${d.version}, ${d.speakers.length} speakers, ${Math.round(d.seconds)} s of audio`, examples: d.examples.length, duplicates: d.examples.length - new Set(d.examples.map((e) => e.hash)).size, fingerprint: d.fingerprint,
+    preview: d.examples.slice(0, 5).map((e) => ({ input: `${e.source} (${e.speaker})`, output: e.text })),
+  };
 }
 
 function summariseText(d: Dataset): DatasetSummary {
@@ -94,9 +122,7 @@ function summariseModel(name: string, bytes: Uint8Array, record: ModelRecord): M
 /** Opens a weights file as the CLI does: a corrupt or foreign file gets the CLI's message. */
 function open(name: string, bytes: Uint8Array): ModelSummary {
   const record = decodeModelFile(bytes, name);
-  const build = { [TEXT_TASK]: textModelFromRecord, [IMAGE_TASK]: imageModelFromRecord, [TAGGER_TASK]: taggerFromRecord, [SPEECH_TASK]: speechModelFromRecord }[record.task];
-  if (!build) throw new EngramError(`${name}: unknown task ${record.task}`);
-  build(record, name).model.dispose(); // refuses tensors that do not fit the file's own config
+  checkModelRecord(record, name);
   current = { name, bytes, record };
   return summariseModel(name, bytes, record);
 }
@@ -157,6 +183,19 @@ async function train(id: number, r: Extract<Request, { type: 'train' }>): Promis
           return { kind: 'samples', step, texts };
         }),
       });
+    } else if (r.task === 'speech') {
+      const preset = SPEECH_PRESETS[r.preset];
+      const dataset = await speechData(r.folder);
+      const listen = splitSpeech(dataset, SPEECH_SPLIT_DEFAULTS).heldOut.slice(0, 4);
+      await trainSpeechModel({
+        ...common, split: SPEECH_SPLIT_DEFAULTS, dataset, model: preset.model, train: configFor(preset.train), onStep: (s) => onStep(s, 'utt/s'),
+        onEval: evaluated((record, step) => {
+          const loaded = speechModelFromRecord(record, 'model');
+          const heard = transcribeFeatures(loaded.model, listen, { temperature: 0, seed: 0 });
+          loaded.model.dispose();
+          return { kind: 'samples', step, texts: listen.map((e, i) => `${e.source}: said "${e.text}", heard "${heard[i]}"`) };
+        }),
+      });
     } else if (r.task === 'tagger') {
       const preset = TAGGER_PRESETS[r.preset];
       await trainTagger({
@@ -180,7 +219,7 @@ async function train(id: number, r: Extract<Request, { type: 'train' }>): Promis
     stopped = true;
   }
   const bytes = finalBytes(storage);
-  const model = open(`${{ text: 'text', image: 'digits', tagger: 'digit-tagger' }[r.task]}-${r.preset}.safetensors`, bytes);
+  const model = open(`${{ text: 'text', image: 'digits', tagger: 'digit-tagger', speech: 'speech' }[r.task]}-${r.preset}.safetensors`, bytes);
   return { model, bytes, stopped, seconds: (performance.now() - started) / 1000, itemsPerSecond: rate };
 }
 
@@ -226,7 +265,7 @@ function copyHunt(loaded: ReturnType<typeof imageModelFromRecord>, dataset: Imag
   });
 }
 
-async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Promise<{ verdict: string; html: string; hunt?: HuntItem[] }> {
+async function audit(id: number, file?: { name: string; bytes: Uint8Array }, folder?: ChosenFolder): Promise<{ verdict: string; html: string; hunt?: HuntItem[] }> {
   if (!current) throw new EngramError('no model yet: train one or open a weights file');
   const progress = (stage: string, done: number, total: number) => post({ id, type: 'progress', progress: { kind: 'stage', stage, done, total } });
   const { record, name, bytes } = current;
@@ -258,7 +297,17 @@ async function audit(id: number, file?: { name: string; bytes: Uint8Array }): Pr
       loaded.model.dispose();
     }
   }
-  if (record.task === SPEECH_TASK) throw new EngramError(`the studio does not audit speech models yet: its data is a folder of recordings; run engram audit ${name} --data ${trainedOn.replace(/^folder:/, '')}`);
+  if (record.task === SPEECH_TASK) {
+    if (trainedOn !== `folder:${folder?.name}`) throw new EngramError(`${name} was trained on ${trainedOn}; choose that folder in Data so the audit can rebuild the split (or run engram audit ${name} --data DIR)`);
+    const loaded = speechModelFromRecord(record, name);
+    try {
+      progress('transcribing training and held-out utterances', 0, 1);
+      const report = runSpeechAudit({ model: loaded.model, record, file: name, dataset: await speechData(folder), examples: 200, seed: 0, canaryCandidates: 100 });
+      return { verdict: report.verdict, html: renderSpeechAuditHtml(report) };
+    } finally {
+      loaded.model.dispose();
+    }
+  }
   throw new EngramError(`the studio audits text and image models; ${name} is a ${record.kind} model (use engram audit for it)`);
 }
 
@@ -317,6 +366,7 @@ async function handle(id: number, r: Request): Promise<{ result: unknown; transf
       return { result };
     }
     case 'dataset':
+      if (r.task === 'speech') return { result: summariseSpeech(await speechData(r.folder)) };
       return { result: r.task === 'text' ? summariseText(await textData(r.spec, r.file)) : summariseImages(await imageData(r.spec, r.imageSize ?? 16)) };
     case 'train': {
       const result = await train(id, r);
@@ -329,7 +379,7 @@ async function handle(id: number, r: Request): Promise<{ result: unknown; transf
     case 'sample-image':
       return { result: sampleImages(r) };
     case 'audit':
-      return { result: await audit(id, r.file) };
+      return { result: await audit(id, r.file, r.folder) };
     case 'query':
       return { result: await query(r) };
     case 'transcribe':
