@@ -16,7 +16,7 @@ import { collapsePath, CTC_VOCAB_SIZE } from '../src/codecs/ctcAlphabet.js';
 import { beamSearchFrames, makeLexicon } from '../src/sample/ctcBeam.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
-import { logMel, MEL_BINS } from '../src/codecs/logMel.js';
+import { logMel, MEL_BINS, warpedMelPositions } from '../src/codecs/logMel.js';
 import { editDistance, errorRates } from '../src/audit/speechAudit.js';
 import { rankSumPValue } from '../src/audit/stats.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
@@ -184,6 +184,25 @@ test('log-mel: a 1 kHz tone is loudest in the mel band around 1 kHz; error rates
   assert.equal(r.exact.estimate, 0.5);
 });
 
+test('vocal tract warp: read at warped positions, a 1 kHz tone sounds where a 1.2 kHz tone does', () => {
+  const loudest = (hz: number, positions?: Float32Array) => {
+    // Loud, then almost silent: each filter is standardised over the utterance, so a steady tone would be all zeros.
+    const { features } = logMel(Float32Array.from({ length: 16000 }, (_, i) => Math.sin((2 * Math.PI * hz * i) / 16000) * (i < 8000 ? 1 : 0.001)));
+    const frame = features.subarray(5 * MEL_BINS, 6 * MEL_BINS);
+    const read = (m: number) => {
+      const at = positions ? positions[m] : m;
+      const below = Math.floor(at);
+      return frame[below] + (at - below) * (frame[Math.min(MEL_BINS - 1, below + 1)] - frame[below]);
+    };
+    let best = 0;
+    for (let m = 0; m < MEL_BINS; m++) if (read(m) > read(best)) best = m;
+    return best;
+  };
+  warpedMelPositions(1).forEach((at, m) => assert.ok(Math.abs(at - m) < 1e-4, `unwarped filter ${m} reads ${at}`));
+  assert.ok(loudest(1200) > loudest(1000), 'the tones are in different bands');
+  assert.ok(Math.abs(loudest(1000, warpedMelPositions(1.2)) - loudest(1200)) <= 1, `warped ${loudest(1000, warpedMelPositions(1.2))}, 1.2 kHz ${loudest(1200)}`);
+});
+
 test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CLI', { timeout: 300_000 }, async (t) => {
   if (spawnSync('espeak-ng', ['--version']).status !== 0) return t.skip('no espeak-ng (apt-get install espeak-ng; .ci/run installs it)');
   const dir = mkdtempSync(path.join(tmpdir(), 'engram-speech-'));
@@ -196,6 +215,10 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   assert.equal(train.status, 0, train.stderr);
   const losses = readFileSync(path.join(dir, 'speech.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).trainLoss as number);
   assert.ok(losses.at(-1)! < losses[0], `CTC loss falls: ${losses}`);
+  const inspect = engram('inspect', 'speech.safetensors');
+  assert.equal(inspect.status, 0, inspect.stderr);
+  assert.match(inspect.stdout, /speech-ctc model for speech-to-text/);
+  assert.match(inspect.stdout, /800 steps; loss train [\d.]+, held-out [\d.]+ nats\/char \(CTC\)/);
   const heard = engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--temperature', '0');
   assert.equal(heard.status, 0, heard.stderr);
   assert.match(heard.stdout, /v000_0003\.wav\t[a-z' ]*\n$/);

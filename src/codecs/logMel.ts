@@ -73,6 +73,20 @@ function melFilters(): { weights: Float64Array; from: number; to: number }[] {
   });
 }
 
+/**
+ * For each filter, the (fractional) filter whose centre frequency is its own divided by `factor`: reading the
+ * features there is hearing the utterance through a vocal tract `factor` times shorter (formants `factor` times
+ * higher; vocal tract length perturbation, Jaitly & Hinton 2013). Clamped to the filter bank.
+ */
+export function warpedMelPositions(factor: number): Float32Array {
+  const low = melOf(20);
+  const step = (melOf(Math.min(MAX_HZ, SAMPLE_RATE / 2)) - low) / (MEL_BINS + 1);
+  return Float32Array.from({ length: MEL_BINS }, (_, m) => {
+    const centre = hzOf(low + step * (m + 1));
+    return Math.min(MEL_BINS - 1, Math.max(0, (melOf(centre / factor) - low) / step - 1));
+  });
+}
+
 let filters: ReturnType<typeof melFilters> | undefined;
 const hann = Float64Array.from({ length: WINDOW }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (WINDOW - 1)));
 

@@ -2,7 +2,7 @@
 // log-mel features zero-padded to the longest in the batch, rounded up to the model's time reduction.
 import { deriveSeed, Rng } from '../engine/index.js';
 import { DatasetError } from '../errors.js';
-import { MEL_BINS } from '../codecs/logMel.js';
+import { MEL_BINS, warpedMelPositions } from '../codecs/logMel.js';
 import { TIME_REDUCTION, type SpeechBatch } from '../models/speech.js';
 import type { BatchSource } from './trainer.js';
 import { encodeTranscript } from '../codecs/ctcAlphabet.js';
@@ -55,9 +55,14 @@ export class SpeechBatches implements BatchSource<SpeechBatch> {
   }
 }
 
+/** The largest vocal tract warp drawn in training: formants move by up to this fraction either way. */
+export const MAX_VOICE_WARP = 0.1;
+
 /**
  * Training-time augmentation, seeded by the step: a tempo change (the frames stretched or squeezed by 0.7-1.3,
- * linear interpolation; speakers differ most in speed) and a band of up to 6 mel filters and a stretch of up
+ * linear interpolation; speakers differ most in speed), a vocal tract warp (the mel axis read at frequencies
+ * scaled by 0.9-1.1, Jaitly & Hinton 2013: speakers differ next in formants, and the model must hear the
+ * same word from longer and shorter vocal tracts), and a band of up to 6 mel filters and a stretch of up
  * to 8 frames masked (SpecAugment, Park et al. 2019), so no single band or moment carries a word. An
  * utterance that the stretch would make too short for its transcript keeps its tempo.
  */
@@ -65,13 +70,21 @@ export function augment(item: SpeechItem, rng: Rng): SpeechItem {
   const rate = 0.7 + 0.6 * rng.next();
   let frames = Math.max(1, Math.round(item.frames * rate));
   if (!fitsCtc({ ...item, frames })) frames = item.frames;
+  const positions = warpedMelPositions(1 + MAX_VOICE_WARP * (2 * rng.next() - 1));
   const features = new Float32Array(frames * MEL_BINS);
   for (let f = 0; f < frames; f++) {
     const at = frames === 1 ? 0 : (f * (item.frames - 1)) / (frames - 1);
     const lo = Math.floor(at);
     const hi = Math.min(item.frames - 1, lo + 1);
     const w = at - lo;
-    for (let m = 0; m < MEL_BINS; m++) features[f * MEL_BINS + m] = (1 - w) * item.features[lo * MEL_BINS + m] + w * item.features[hi * MEL_BINS + m];
+    for (let m = 0; m < MEL_BINS; m++) {
+      const bin = positions[m];
+      const below = Math.floor(bin);
+      const above = Math.min(MEL_BINS - 1, below + 1);
+      const v = bin - below;
+      const read = (frame: number) => (1 - v) * item.features[frame * MEL_BINS + below] + v * item.features[frame * MEL_BINS + above];
+      features[f * MEL_BINS + m] = (1 - w) * read(lo) + w * read(hi);
+    }
   }
   const band = rng.int(7);
   const low = rng.int(MEL_BINS - band + 1);
