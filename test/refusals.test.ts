@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
 import { encodeSafetensors, decodeSafetensors } from '../src/weights/safetensors.js';
 import { encodePng } from '../src/data/imageFile.js';
+import { encodeWav } from '../src/data/audio.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'engram-refusals-'));
@@ -196,4 +197,27 @@ test('tags.tsv entries that leave the folder are refused; a folder run resumes o
     '--held-out-fraction', '0.5', '--min-tag-count', '1', '--out', 'pics-tagger.safetensors');
   assert.equal(trained.code, 0, trained.stderr);
   refused(['train', 'tagger', '--resume', '--steps', '4', '--out', 'pics-tagger.safetensors'], /this run was trained on folder:pics; pass that folder with --data/);
+});
+
+test('speech data: a missing folder, a missing or corrupt recording, an empty list and entries that leave the folder are refused', () => {
+  const speech = (data: string) => ['train', 'speech', '--data', data, '--steps', '2', '--channels', '2,4', '--hidden', '8', '--out', 'voice.safetensors'];
+  const tone = encodeWav({ sampleRate: 8000, samples: Float32Array.from({ length: 4000 }, (_, i) => 0.5 * Math.sin(i / 3)) });
+  mkdirSync(at('voices'), { recursive: true });
+  mkdirSync(at('private'), { recursive: true });
+  writeFileSync(at('voices/a.wav'), tone);
+  writeFileSync(at('private/secret.wav'), tone);
+  refused(speech('no-such-folder'), /no-such-folder has no transcripts.tsv/);
+  writeFileSync(at('voices/transcripts.tsv'), '');
+  refused(speech('voices'), /speech dataset folder:voices has no utterances/);
+  writeFileSync(at('voices/transcripts.tsv'), 'a.wav\tyes\nb.wav\tno\n');
+  refused(speech('voices'), /transcripts.tsv:2: cannot read b.wav: no such file in voices/);
+  writeFileSync(at('voices/b.wav'), 'RIFF but not a wave at all');
+  refused(speech('voices'), /b.wav/);
+  for (const entry of ['../private/secret.wav', at('private/secret.wav')]) {
+    writeFileSync(at('voices/transcripts.tsv'), `a.wav\tyes\n${entry}\tno\n`);
+    refused(speech('voices'), /which is outside voices; entries must name files inside the folder/);
+  }
+  spawnSync('ln', ['-s', at('private/secret.wav'), at('voices/link.wav')]);
+  writeFileSync(at('voices/transcripts.tsv'), 'a.wav\tyes\nlink.wav\tno\n');
+  refused(speech('voices'), /voices lists link.wav, which is outside voices/);
 });

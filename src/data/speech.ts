@@ -4,7 +4,7 @@
 // Spoken Digit Dataset's naming ({digit}_{speaker}_{take}.wav). Audio is read once, resampled to 16 kHz and
 // turned into log-mel features here, so training never touches a file.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { hash32 } from '../engine/index.js';
 import { DatasetError } from '../errors.js';
@@ -134,9 +134,15 @@ function loadFsdd(dir: string): SpeechDataset {
 }
 
 function loadSpeechFolder(dir: string): SpeechDataset {
-  if (!existsSync(path.join(dir, 'transcripts.tsv'))) throw new DatasetError(`${dir} has no transcripts.tsv (file.wav<TAB>text[<TAB>speaker] per line)`);
   const root = path.resolve(dir);
-  return speechFolderFromFiles(dir, path.basename(root), (name) => (existsSync(path.join(root, name)) ? readBytes(path.join(root, name)) : undefined));
+  const realRoot = existsSync(root) ? realpathSync(root) : root;
+  return speechFolderFromFiles(dir, path.basename(root), (name) => {
+    const full = path.join(root, name);
+    if (!existsSync(full)) return undefined;
+    // A link out of the folder is refused as a path out of it is: the folder is what the user named.
+    if (!realpathSync(full).startsWith(realRoot + path.sep)) throw new DatasetError(`${dir} lists ${name}, which is outside ${dir}; entries must name files inside the folder`);
+    return readBytes(full);
+  });
 }
 
 /** Reads a file of a folder by its name inside the folder ("a/b.wav"); undefined when there is none. */
@@ -152,7 +158,7 @@ export function speechFolderFromFiles(where: string, name: string, read: FolderR
   const transcripts = read('transcripts.tsv');
   if (!transcripts) throw new DatasetError(`${where} has no transcripts.tsv (file.wav<TAB>text[<TAB>speaker] per line)`);
   const readListed = (file: string, at: string) => {
-    if (file.startsWith('/') || file.split(/[\\/]/).includes('..')) throw new DatasetError(`${at}: ${file} is outside ${where}`);
+    if (file.startsWith('/') || file.split(/[\\/]/).includes('..')) throw new DatasetError(`${at}: lists ${file}, which is outside ${where}; entries must name files inside the folder`);
     const bytes = read(file);
     if (!bytes) throw new DatasetError(`${at}: cannot read ${file}: no such file in ${where}`);
     return bytes;
