@@ -207,6 +207,7 @@ test('speech data: a missing folder, a missing or corrupt recording, an empty li
   writeFileSync(at('voices/a.wav'), tone);
   writeFileSync(at('private/secret.wav'), tone);
   refused(speech('no-such-folder'), /no-such-folder has no transcripts.tsv/);
+  refused([...speech('voices'), '--voice-warp', '0.5'], /--voice-warp must be \[0, 0.3\], got 0.5/);
   writeFileSync(at('voices/transcripts.tsv'), '');
   refused(speech('voices'), /speech dataset folder:voices has no utterances/);
   writeFileSync(at('voices/transcripts.tsv'), 'a.wav\tyes\nb.wav\tno\n');

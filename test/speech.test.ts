@@ -211,13 +211,14 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   const made = make(data);
   assert.equal(made.status, 0, made.stderr);
   const engram = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), ...args], { cwd: dir, encoding: 'utf8' });
-  const train = engram('train', 'speech', '--data', data, '--split-by', 'speaker', '--held-out-fraction', '0.3', '--steps', '800', '--eval-every', '400', '--batch-size', '8', '--channels', '8,16', '--hidden', '48', '--out', 'speech.safetensors');
+  const train = engram('train', 'speech', '--data', data, '--split-by', 'speaker', '--held-out-fraction', '0.3', '--steps', '800', '--eval-every', '400', '--batch-size', '8', '--channels', '8,16', '--hidden', '48', '--voice-warp', '0.1', '--out', 'speech.safetensors');
   assert.equal(train.status, 0, train.stderr);
   const losses = readFileSync(path.join(dir, 'speech.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).trainLoss as number);
   assert.ok(losses.at(-1)! < losses[0], `CTC loss falls: ${losses}`);
   const inspect = engram('inspect', 'speech.safetensors');
   assert.equal(inspect.status, 0, inspect.stderr);
   assert.match(inspect.stdout, /speech-ctc model for speech-to-text/);
+  assert.match(inspect.stdout, /"voiceWarp":0.1/, 'the file says how it was trained');
   assert.match(inspect.stdout, /800 steps; loss train [\d.]+, held-out [\d.]+ nats\/char \(CTC\)/);
   const heard = engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--temperature', '0');
   assert.equal(heard.status, 0, heard.stderr);

@@ -2,7 +2,7 @@
 // synthetic speech from npm run speech:data, or your own) or on fsdd:PATH, through the same trainer, weights
 // file and training UI as the other tasks.
 import { ConfigError } from '../errors.js';
-import { validateTrainConfig } from '../train/config.js';
+import { checkRange, validateTrainConfig } from '../train/config.js';
 import { loadSpeechDataset, type SpeechSplitSpec } from '../data/speech.js';
 import { SPEECH_DEFAULTS, SPEECH_SPLIT_DEFAULTS, SPEECH_TRAIN_DEFAULTS, trainSpeechModel, type SpeechModelSettings } from '../tasks/speech.js';
 import { FileStorage } from '../weights/storage.js';
@@ -21,13 +21,14 @@ mono or stereo), or fsdd:PATH (Free Spoken Digit Dataset files {digit}_{speaker}
   --channels ${SPEECH_DEFAULTS.channels.join(',')}     channels of the two downsampling blocks; --hidden ${SPEECH_DEFAULTS.hidden}
   --context-layers ${SPEECH_DEFAULTS.contextLayers}  residual temporal convolutions (each sees 80 ms more context)
   --no-global-context  the temporal convolutions do not see the utterance's mean (on by default)
+  --voice-warp ${SPEECH_DEFAULTS.voiceWarp}     training only: warp each utterance's formants by up to this fraction (0.1: +-10%)
 train:  ${Object.entries(SPEECH_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPEECH_SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPEECH_SPLIT_DEFAULTS.heldOutFraction}
 --force replaces an earlier run's model and checkpoint at --out (refused without it).`;
 
 export async function trainSpeechCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
-    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, 'no-global-context': { type: 'boolean' }, force: { type: 'boolean' },
+    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, 'no-global-context': { type: 'boolean' }, 'voice-warp': { type: 'string' }, force: { type: 'boolean' },
     'split-by': { type: 'string' }, 'held-out-speakers': { type: 'string' }, 'split-seed': { type: 'string' }, 'held-out-fraction': { type: 'string' },
     ...configFlags(SPEECH_TRAIN_DEFAULTS),
   });
@@ -41,7 +42,9 @@ export async function trainSpeechCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(hidden) || hidden < 4 || hidden > 160) throw new ConfigError(`--hidden must be a whole number in [4, 160], got ${values.hidden}`);
   const contextLayers = values['context-layers'] === undefined ? SPEECH_DEFAULTS.contextLayers : Number(values['context-layers']);
   if (!Number.isInteger(contextLayers) || contextLayers < 0 || contextLayers > 12) throw new ConfigError(`--context-layers must be a whole number in [0, 12], got ${values['context-layers']}`);
-  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers, globalContext: !values['no-global-context'] };
+  const voiceWarp = values['voice-warp'] === undefined ? SPEECH_DEFAULTS.voiceWarp : Number(values['voice-warp']);
+  checkRange('voice-warp', voiceWarp, { min: 0, max: 0.3 });
+  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers, globalContext: !values['no-global-context'], voiceWarp };
   const train = overrideConfig(SPEECH_TRAIN_DEFAULTS, values).config;
   validateTrainConfig(train);
   const by = (values['split-by'] as string | undefined) ?? 'utterance';

@@ -19,10 +19,15 @@ export interface SpeechConfig {
   readonly contextLayers: number;
   /** Each temporal convolution also sees the mean of its input over the utterance (ContextNet's global context). */
   readonly globalContext: boolean;
+  /**
+   * Training only, as dropout is: the largest vocal tract warp drawn per utterance (0.1: formants moved by
+   * up to 10% either way; 0: none). Kept in the config so a weights file says how it was trained.
+   */
+  readonly voiceWarp: number;
   readonly vocabSize: number;
 }
 
-export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true };
+export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true, voiceWarp: 0 };
 /** Input frames per output frame. */
 export const TIME_REDUCTION = 4;
 

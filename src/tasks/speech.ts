@@ -47,7 +47,7 @@ export async function trainSpeechModel(req: SpeechTrainRequest): Promise<RunTrai
   });
   try {
     const result = await runTraining({
-      model, data: new SpeechBatches(train, items(sides.heldOut), req.train.batchSize), train: req.train, storage: req.storage, out: req.out,
+      model, data: new SpeechBatches(train, items(sides.heldOut), req.train.batchSize, config.voiceWarp), train: req.train, storage: req.storage, out: req.out,
       recordOf: (state, r, withState): ModelRecord => ({
         kind: model.kind, task: SPEECH_TASK, modelConfig: { ...config }, trainConfig: req.train, vocabulary: { characters: CTC_CHARACTERS, blank: BLANK },
         provenance: provenance(state, r), params: state.params, trainState: withState ? state : undefined,
@@ -67,7 +67,7 @@ export interface LoadedSpeechModel {
 
 export function speechModelFromRecord(record: ModelRecord, location: string): LoadedSpeechModel {
   if (record.kind !== 'speech-ctc' || record.task !== SPEECH_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a speech model`);
-  // Files from before global context lack the flag and the weights.
+  // Files from before global context lack the flag and the weights; files from before the warp were trained without one.
   const config = { ...SPEECH_DEFAULTS, globalContext: false, ...record.modelConfig } as SpeechConfig;
   return { model: new SpeechModel(config, paramsFromRecord(record, speechParamShapes(config), location)), record };
 }

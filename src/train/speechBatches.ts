@@ -38,14 +38,14 @@ export function fitsCtc(item: SpeechItem): boolean {
 export class SpeechBatches implements BatchSource<SpeechBatch> {
   readonly itemsPerBatch: number;
 
-  constructor(private readonly train: readonly SpeechItem[], private readonly heldOut: readonly SpeechItem[], private readonly batchSize: number) {
+  constructor(private readonly train: readonly SpeechItem[], private readonly heldOut: readonly SpeechItem[], private readonly batchSize: number, private readonly voiceWarp = 0) {
     if (train.length === 0 || heldOut.length === 0) throw new DatasetError('speech training needs utterances on both sides of the split');
     this.itemsPerBatch = batchSize;
   }
 
   trainBatch(step: number, seed: number): SpeechBatch {
     const rng = new Rng(deriveSeed(seed, 'batch', step));
-    return stackUtterances(Array.from({ length: this.batchSize }, () => augment(this.train[rng.int(this.train.length)], rng)));
+    return stackUtterances(Array.from({ length: this.batchSize }, () => augment(this.train[rng.int(this.train.length)], rng, this.voiceWarp)));
   }
 
   evalBatches(split: 'train' | 'heldOut', count: number): SpeechBatch[] {
@@ -55,22 +55,19 @@ export class SpeechBatches implements BatchSource<SpeechBatch> {
   }
 }
 
-/** The largest vocal tract warp drawn in training: formants move by up to this fraction either way. */
-export const MAX_VOICE_WARP = 0.1;
-
 /**
  * Training-time augmentation, seeded by the step: a tempo change (the frames stretched or squeezed by 0.7-1.3,
- * linear interpolation; speakers differ most in speed), a vocal tract warp (the mel axis read at frequencies
- * scaled by 0.9-1.1, Jaitly & Hinton 2013: speakers differ next in formants, and the model must hear the
- * same word from longer and shorter vocal tracts), and a band of up to 6 mel filters and a stretch of up
- * to 8 frames masked (SpecAugment, Park et al. 2019), so no single band or moment carries a word. An
- * utterance that the stretch would make too short for its transcript keeps its tempo.
+ * linear interpolation; speakers differ most in speed), with `voiceWarp` > 0 a vocal tract warp (the mel axis
+ * read at frequencies scaled by 1 +- voiceWarp, Jaitly & Hinton 2013: speakers differ next in formants), and a
+ * band of up to 6 mel filters and a stretch of up to 8 frames masked (SpecAugment, Park et al. 2019), so no
+ * single band or moment carries a word. An utterance that the stretch would make too short for its
+ * transcript keeps its tempo. Without the warp the random draws are those of engram before it had one.
  */
-export function augment(item: SpeechItem, rng: Rng): SpeechItem {
+export function augment(item: SpeechItem, rng: Rng, voiceWarp = 0): SpeechItem {
   const rate = 0.7 + 0.6 * rng.next();
   let frames = Math.max(1, Math.round(item.frames * rate));
   if (!fitsCtc({ ...item, frames })) frames = item.frames;
-  const positions = warpedMelPositions(1 + MAX_VOICE_WARP * (2 * rng.next() - 1));
+  const positions = voiceWarp > 0 ? warpedMelPositions(1 + voiceWarp * (2 * rng.next() - 1)) : undefined;
   const features = new Float32Array(frames * MEL_BINS);
   for (let f = 0; f < frames; f++) {
     const at = frames === 1 ? 0 : (f * (item.frames - 1)) / (frames - 1);
@@ -78,7 +75,7 @@ export function augment(item: SpeechItem, rng: Rng): SpeechItem {
     const hi = Math.min(item.frames - 1, lo + 1);
     const w = at - lo;
     for (let m = 0; m < MEL_BINS; m++) {
-      const bin = positions[m];
+      const bin = positions ? positions[m] : m;
       const below = Math.floor(bin);
       const above = Math.min(MEL_BINS - 1, below + 1);
       const v = bin - below;
