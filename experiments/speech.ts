@@ -8,9 +8,9 @@
 // - words (with --words): character and word error rate on synthetic voices never heard in training.
 // Each is scored twice: open vocabulary (greedy, any spelling) and with a lexicon (beam search that writes
 // only the digit words, or only the words of the dataset's vocabulary).
-// Writes runs/experiment-speech/results.json.
+// Writes runs/experiment-speech/results.json and each model it trained (runs/experiment-speech/LABEL.safetensors).
 import { flag } from './flags.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initEngine } from '../src/engine/index.js';
@@ -53,6 +53,11 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
     const groups = canaries.byRepeats.map((g) => `${g.repeats}x loss ${g.meanLossClean.toFixed(3)}/${g.meanLossNoisy.toFixed(3)} p ${g.cleanLossP.toPrecision(2)}/${g.noisyLossP.toPrecision(2)} exposure ${g.meanExposureClean.toFixed(1)}/${g.meanExposureNoisy.toFixed(1)} noisy-heard ${Math.round(g.noisyHeardAsSecret.estimate * g.count)}/${g.count} half-heard ${Math.round(g.truncatedHeardAsSecret.estimate * g.count)}/${g.count}`);
     console.log(`  canaries (clean/noisy): ${groups.join('; ')}; flagged: ${canaries.separated.join(',') || 'none'}`);
   }
+  // Kept, so a result can be looked at again (engram transcribe, audit, inspect) without training again.
+  const file = path.join(OUT, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.safetensors`);
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${file}.tmp`, await storage.read('m'));
+  renameSync(`${file}.tmp`, file);
   const bytes = (await storage.read('m')).length;
   console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, CER ${(100 * r.characterErrorRate).toFixed(1)}%, ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
   return { label, seconds, bytes, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };

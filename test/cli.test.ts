@@ -57,6 +57,10 @@ test('train -> sample -> inspect on a text file', () => {
   assert.equal(inspect.code, 0, inspect.stderr);
   assert.match(inspect.stdout, /gpt model for text/);
   assert.match(inspect.stdout, /dataset file:words.txt/);
+  // A reader that closes the pipe at once (| true) gets no stack trace and no failure from engram.
+  const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${MAIN}" inspect m.safetensors | true; exit \${PIPESTATUS[0]}`], { cwd: dir, encoding: 'utf8' });
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.equal(piped.stderr, '');
   const json = JSON.parse(engram('inspect', 'm.safetensors', '--json').stdout);
   assert.equal(json.provenance.dataset.examples, 18);
   assert.equal(json.provenance.steps, 8);

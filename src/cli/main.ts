@@ -62,6 +62,12 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// A reader that stops early (engram transcribe ... | head) closes the pipe: that is the reader's choice, not an
+// error. What is left to print is dropped and the command finishes its work (a training run still saves).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
