@@ -55,8 +55,8 @@ const TAGGER_PRESETS: Record<Preset, { size: number; channels: readonly number[]
 };
 
 const SPEECH_PRESETS: Record<Preset, { model: SpeechModelSettings; train: TrainConfig }> = {
-  tiny: { model: { channels: [4, 8], hidden: 16, contextLayers: 1, globalContext: true, voiceWarp: 0 }, train: { ...SPEECH_TRAIN_DEFAULTS, steps: 100, batchSize: 8, warmupSteps: 10, evalEvery: 50, evalBatches: 1 } },
-  small: { model: { channels: [16, 32], hidden: 64, contextLayers: 2, globalContext: true, voiceWarp: 0 }, train: { ...SPEECH_TRAIN_DEFAULTS, steps: 1000 } },
+  tiny: { model: { ...SPEECH_DEFAULTS, channels: [4, 8], hidden: 16, contextLayers: 1 }, train: { ...SPEECH_TRAIN_DEFAULTS, steps: 100, batchSize: 8, warmupSteps: 10, evalEvery: 50, evalBatches: 1 } },
+  small: { model: { ...SPEECH_DEFAULTS, channels: [16, 32], hidden: 64 }, train: { ...SPEECH_TRAIN_DEFAULTS, steps: 1000 } },
   default: { model: { ...SPEECH_DEFAULTS }, train: { ...SPEECH_TRAIN_DEFAULTS } },
 };
 
