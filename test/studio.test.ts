@@ -262,7 +262,11 @@ test('in a real browser: a speech model opened in the page transcribes WAV files
     const heard = async (change: () => Promise<void>) => {
       await page.$eval('#speech-out', (el) => (el.textContent = ''));
       await change();
-      await page.waitForFunction(() => (document.querySelector('#speech-out')?.textContent ?? '').length > 0);
+      // Wait for the answer to this change: not busy, and written (an older transcription still running is not it).
+      await page.waitForFunction(() => {
+        const out = document.querySelector('#speech-out');
+        return out?.getAttribute('aria-busy') !== 'true' && (out?.textContent ?? '').length > 0;
+      });
       return (await page.textContent('#speech-out'))!;
     };
     assert.equal(await heard(() => page.setInputFiles('#speech-files', files.map((f) => path.join(dir, f)))), cli(), 'greedy, as the CLI');

@@ -235,17 +235,29 @@ async function askQuery(): Promise<void> {
 
 /** The last recordings or files transcribed, so moving the temperature transcribes them again. */
 let speechFiles: { name: string; bytes: Uint8Array }[] = [];
+/** Each transcription is numbered; only the latest one asked for may write its answer (an older one can finish later). */
+let latestTranscription = 0;
+
+/** Marks the output as waiting for an answer, so neither a person nor a test reads a stale one. */
+function speechPending(): void {
+  $('speech-out').setAttribute('aria-busy', 'true');
+}
 
 async function transcribeSpeech(): Promise<void> {
-  if (speechFiles.length === 0) return;
+  const request = ++latestTranscription;
+  const out = $('speech-out');
+  if (speechFiles.length === 0) return out.setAttribute('aria-busy', 'false');
+  speechPending();
   try {
     const lines = await ask<string[]>({
       type: 'transcribe', files: speechFiles, temperature: Number($<HTMLInputElement>('speech-temperature').value),
       seed: Number($<HTMLInputElement>('speech-seed').value), lexicon: $<HTMLInputElement>('speech-lexicon').value,
     });
-    $('speech-out').textContent = lines.join('\n');
+    if (request === latestTranscription) out.textContent = lines.join('\n');
   } catch (error) {
-    showError($('speech-out'), error);
+    if (request === latestTranscription) showError(out, error);
+  } finally {
+    if (request === latestTranscription) out.setAttribute('aria-busy', 'false');
   }
 }
 
@@ -260,6 +272,7 @@ async function toggleRecording(): Promise<void> {
     recorder = new MediaRecorder(stream);
     recorder.ondataavailable = (e) => chunks.push(e.data);
     recorder.onstop = async () => {
+      speechPending();
       stream.getTracks().forEach((track) => track.stop());
       recorder = undefined;
       button.textContent = 'Record';
@@ -271,6 +284,7 @@ async function toggleRecording(): Promise<void> {
         await transcribeSpeech();
       } catch (error) {
         showError($('speech-out'), error);
+        $('speech-out').setAttribute('aria-busy', 'false');
       } finally {
         await context.close();
       }
@@ -354,6 +368,7 @@ function wire(): void {
   });
   $<HTMLInputElement>('speech-files').addEventListener('change', async (e) => {
     const files = [...((e.target as HTMLInputElement).files ?? [])];
+    speechPending();
     speechFiles = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
     await transcribeSpeech();
   });
