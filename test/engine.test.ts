@@ -418,3 +418,46 @@ test('the kernels keep no static data in the memory they share with tensors', as
     assert.ok(!ids.includes(11), `${file} has a data section`);
   }
 });
+
+test('tensors stored past 2 GiB of engine memory read and write what the kernels see (pointers are unsigned)', async () => {
+  // A long speech run grew the memory past 2 GiB; tensor views there were taken at the wrong place (a signed
+  // shift of the pointer), and whole batches were transcribed from other tensors' values.
+  const { getEngine } = await import('../src/engine/backend.js');
+  const memory = getEngine().memory;
+  const filler = memory.alloc(2 ** 31); // reserved, never touched: the pages are not made resident
+  try {
+    // Larger than any block earlier tests freed, so they are placed after the filler. Small integers, so
+    // every partial sum is exact in float32 whatever the order of the product's additions.
+    const k = 1_500_001;
+    const xValue = (i: number) => (i % 3) - 1;
+    const wValue = (i: number) => i % 2;
+    const x = tensor(Float32Array.from({ length: 2 * k }, (_, i) => xValue(i)), [2, k]);
+    assert.ok(x.ptr >= 2 ** 31, `the tensor is at ${x.ptr}, below 2 GiB`);
+    assert.ok(ops.add(x, x).toArray().every((v, i) => v === 2 * xValue(i)), 'x + x');
+    const w = variableOf(Float32Array.from({ length: k * 3 }, (_, i) => wValue(i)), [k, 3], false);
+    const expected = Array.from({ length: 6 }, (_, at) => {
+      const [row, col] = [Math.floor(at / 3), at % 3];
+      let sum = 0;
+      for (let i = 0; i < k; i++) sum += xValue(row * k + i) * wValue(i * 3 + col);
+      return sum;
+    });
+    assert.deepEqual([...ops.matMul(x, w).toArray()], expected);
+  } finally {
+    memory.release(filler, 2 ** 31);
+  }
+});
+
+test('memory: blocks freed by one shape serve the next shape up to twice as small, so varying shapes do not pile up', async () => {
+  const { EngineMemory } = await import('../src/engine/memory.js');
+  const memory = new EngineMemory(false, 65536);
+  const rng = new Rng(1);
+  // Like speech training steps: each step makes tensors sized by its batch's length, which varies 1-2x.
+  for (let step = 0; step < 200; step++) {
+    const length = 1 + rng.next();
+    const blocks = [3, 5, 8].map((mib) => [memory.alloc(mib * length * 2 ** 20), mib * length * 2 ** 20] as const);
+    for (const [ptr, bytes] of blocks) memory.release(ptr, bytes);
+  }
+  const top = memory.memory.buffer.byteLength / 2 ** 20;
+  // One step needs at most 32 MiB; with a set of blocks per size class the memory grew to hundreds.
+  assert.ok(top < 100, `${top} MiB for steps that each need at most 32 MiB`);
+});

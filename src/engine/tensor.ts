@@ -48,12 +48,13 @@ export class Tensor {
    * engine's memory is not shared (a browser page without cross-origin isolation), until the next allocation.
    */
   get data(): Float32Array {
-    return getEngine().memory.floats().subarray(this.ptr >> 2, (this.ptr >> 2) + this.size);
+    // >>> not >>: past 2 GiB a pointer is above the largest signed 32-bit number.
+    return getEngine().memory.floats().subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.size);
   }
 
   /** A live int32 view, for int32 tensors (token ids). */
   get ints(): Int32Array {
-    return getEngine().memory.ints().subarray(this.ptr >> 2, (this.ptr >> 2) + this.size);
+    return getEngine().memory.ints().subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.size);
   }
 
   /** A copy of the values. */
