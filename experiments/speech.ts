@@ -42,7 +42,7 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
       const t0 = performance.now();
       const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0, lexicon: decoding === 'lexicon' ? lexicon : undefined });
       const audioSeconds = xs.reduce((s, e) => s + e.samples.length / 16000, 0);
-      results[`${name}, ${decoding}`] = { ...errorRates(xs.map((e) => e.text), heard), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) };
+      results[`${name}, ${decoding}`] = { ...errorRates(xs.map((e) => e.text), heard, xs.map((e) => e.speaker)), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) };
       const wrong = xs.map((e, i) => [e.text, heard[i]]).filter(([said, written]) => said !== written).slice(0, 6);
       console.log(`  ${name}, ${decoding}, heard wrong (said -> written): ${wrong.map(([a, b]) => `${a} -> ${b}`).join(', ')}`);
     }
@@ -59,7 +59,7 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   writeFileSync(`${file}.tmp`, await storage.read('m'));
   renameSync(`${file}.tmp`, file);
   const bytes = (await storage.read('m')).length;
-  console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, CER ${(100 * r.characterErrorRate).toFixed(1)}%, ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
+  console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
   return { label, seconds, bytes, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };
 }
 

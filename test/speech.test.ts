@@ -184,6 +184,24 @@ test('log-mel: a 1 kHz tone is loudest in the mel band around 1 kHz; error rates
   assert.equal(r.exact.estimate, 0.5);
 });
 
+test('error rate intervals resample whole voices: errors that come by voice give a wider interval than by utterance', () => {
+  // 10 voices x 10 utterances; two voices are misheard entirely, the rest perfectly.
+  const voices = Array.from({ length: 100 }, (_, i) => `v${Math.floor(i / 10)}`);
+  const references = voices.map(() => 'seven');
+  const heard = voices.map((v) => (v === 'v0' || v === 'v1' ? 'heaven' : 'seven'));
+  const byVoice = errorRates(references, heard, voices);
+  const byUtterance = errorRates(references, heard);
+  assert.ok(Math.abs(byVoice.characterErrorRate - 0.2 * 2 / 5) < 1e-12, `${byVoice.characterErrorRate}`);
+  assert.equal(byVoice.characterErrorRate, byUtterance.characterErrorRate);
+  for (const r of [byVoice, byUtterance]) {
+    assert.ok(r.characterErrors.low < r.characterErrorRate && r.characterErrorRate < r.characterErrors.high, JSON.stringify(r.characterErrors));
+    assert.ok(r.wordErrors.low < r.wordErrorRate && r.wordErrorRate < r.wordErrors.high, JSON.stringify(r.wordErrors));
+  }
+  const width = (i: { low: number; high: number }) => i.high - i.low;
+  assert.ok(width(byVoice.characterErrors) > 1.5 * width(byUtterance.characterErrors), `${width(byVoice.characterErrors)} vs ${width(byUtterance.characterErrors)}`);
+  assert.deepEqual(errorRates(references, heard, voices), byVoice, 'seeded: the same interval every time');
+});
+
 test('vocal tract warp: read at warped positions, a 1 kHz tone sounds where a 1.2 kHz tone does', () => {
   const loudest = (hz: number, positions?: Float32Array) => {
     // Loud, then almost silent: each filter is standardised over the utterance, so a steady tone would be all zeros.

@@ -29,25 +29,46 @@ export interface ErrorRates {
   readonly utterances: number;
   /** Character edits over reference characters. */
   readonly characterErrorRate: number;
+  /** The same with a 95% bootstrap interval, resampling whole voices when they are given. */
+  readonly characterErrors: Interval;
   /** Word edits over reference words. */
   readonly wordErrorRate: number;
+  readonly wordErrors: Interval;
   /** Utterances transcribed exactly, with a Wilson interval. */
   readonly exact: Interval;
 }
 
-export function errorRates(references: readonly string[], heard: readonly string[]): ErrorRates {
-  let chars = 0;
-  let charEdits = 0;
-  let words = 0;
-  let wordEdits = 0;
-  references.forEach((ref, i) => {
-    chars += ref.length;
-    charEdits += editDistance([...ref], [...heard[i]]);
-    const w = ref.split(' ').filter(Boolean);
-    words += w.length;
-    wordEdits += editDistance(w, heard[i].split(' ').filter(Boolean));
+/** Error rates of transcripts against references; `voices` (one per utterance) makes the interval resample voices. */
+export function errorRates(references: readonly string[], heard: readonly string[], voices?: readonly string[]): ErrorRates {
+  const clusters = voices ?? references.map((_, i) => String(i));
+  const referenceWords = references.map((ref) => ref.split(' ').filter(Boolean));
+  const characterErrors = clusteredRate(references.map((ref, i) => editDistance([...ref], [...heard[i]])), references.map((ref) => ref.length), clusters);
+  const wordErrors = clusteredRate(referenceWords.map((w, i) => editDistance(w, heard[i].split(' ').filter(Boolean))), referenceWords.map((w) => w.length), clusters);
+  return {
+    utterances: references.length, characterErrorRate: characterErrors.estimate, characterErrors, wordErrorRate: wordErrors.estimate, wordErrors,
+    exact: wilson(heard.filter((h, i) => h === references[i]).length, references.length),
+  };
+}
+
+/**
+ * sum(errors) / sum(lengths) with a 95% percentile bootstrap interval (1,000 seeded resamples of whole clusters).
+ * A voice's utterances are heard well or badly together, so resampling utterances one by one would give an
+ * interval too narrow for "voices it never heard" (a cluster bootstrap, as for any clustered sample).
+ */
+function clusteredRate(errors: readonly number[], lengths: readonly number[], clusters: readonly string[]): Interval {
+  const byCluster = new Map<string, { errors: number; length: number }>();
+  clusters.forEach((c, i) => {
+    const total = byCluster.get(c) ?? { errors: 0, length: 0 };
+    total.errors += errors[i];
+    total.length += lengths[i];
+    byCluster.set(c, total);
   });
-  return { utterances: references.length, characterErrorRate: charEdits / Math.max(1, chars), wordErrorRate: wordEdits / Math.max(1, words), exact: wilson(heard.filter((h, i) => h === references[i]).length, references.length) };
+  const totals = [...byCluster.values()];
+  const rate = (xs: readonly { errors: number; length: number }[]) => xs.reduce((s, x) => s + x.errors, 0) / Math.max(1, xs.reduce((s, x) => s + x.length, 0));
+  if (totals.length === 0) return { estimate: 0, low: 0, high: 0 };
+  const rng = new Rng(0);
+  const resampled = Array.from({ length: 1000 }, () => rate(Array.from(totals, () => totals[rng.int(totals.length)]))).sort((x, y) => x - y);
+  return { estimate: rate(totals), low: resampled[25], high: resampled[974] };
 }
 
 export interface SpeechAuditReport {
@@ -85,8 +106,8 @@ export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord;
   const hear = (xs: readonly SpeechExample[]) => transcribeFeatures(model, xs, { temperature: 0, seed: 0 });
   const heardMembers = hear(members);
   const heardHeldOut = hear(heldOut);
-  const training = errorRates(members.map((e) => e.text), heardMembers);
-  const held = errorRates(heldOut.map((e) => e.text), heardHeldOut);
+  const training = errorRates(members.map((e) => e.text), heardMembers, members.map((e) => e.speaker));
+  const held = errorRates(heldOut.map((e) => e.text), heardHeldOut, heldOut.map((e) => e.speaker));
   const membership = lossThresholdAttack(utteranceLosses(model, members), utteranceLosses(model, heldOut), input.seed);
   const worst = [
     ...members.map((e, i) => ({ side: 'training', reference: e.text, heard: heardMembers[i], samples: e.samples })),
@@ -97,8 +118,8 @@ export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const voices = spec.by === 'speaker' || spec.heldOutSpeakers?.length ? 'voices it never heard' : 'utterances it never heard';
   const gap = held.exact.high < training.exact.low;
-  const verdict = `It hears ${pct(training.exact.estimate)} of training utterances exactly (${pct(training.exact.low)}-${pct(training.exact.high)}; character error rate ${pct(training.characterErrorRate)}) ` +
-    `against ${pct(held.exact.estimate)} of ${voices} (${pct(held.exact.low)}-${pct(held.exact.high)}; character error rate ${pct(held.characterErrorRate)}). ` +
+  const verdict = `It hears ${pct(training.exact.estimate)} of training utterances exactly (${pct(training.exact.low)}-${pct(training.exact.high)}; character error rate ${pct(training.characterErrorRate)}, ${pct(training.characterErrors.low)}-${pct(training.characterErrors.high)}) ` +
+    `against ${pct(held.exact.estimate)} of ${voices} (${pct(held.exact.low)}-${pct(held.exact.high)}; character error rate ${pct(held.characterErrorRate)}, ${pct(held.characterErrors.low)}-${pct(held.characterErrors.high)}). ` +
     `A membership attack on the CTC loss reaches AUC ${membership.auc.estimate.toFixed(3)} (${membership.auc.low.toFixed(3)}-${membership.auc.high.toFixed(3)}; 0.5 is guessing). ` +
     (gap || membership.auc.low > 0.55 ? 'Verdict: the recogniser works measurably better on what it was trained on than on new speech.' : 'Verdict: no measurable difference between training and new speech.') +
     ` ${canaryVerdict(canaries)}`;

@@ -28,7 +28,7 @@ function canarySection(c: SpeechAuditReport['canaries']): string {
 
 export function renderSpeechAuditHtml(r: SpeechAuditReport): string {
   const row = (label: string, e: SpeechAuditReport['training']) =>
-    `<tr><td>${label}</td><td>${e.utterances}</td><td>${pct(e.exact.estimate)} <small>(${pct(e.exact.low)} to ${pct(e.exact.high)})</small></td><td>${pct(e.characterErrorRate)}</td><td>${pct(e.wordErrorRate)}</td></tr>`;
+    `<tr><td>${label}</td><td>${e.utterances}</td><td>${pct(e.exact.estimate)} <small>(${pct(e.exact.low)} to ${pct(e.exact.high)})</small></td><td>${pct(e.characterErrorRate)} <small>(${pct(e.characterErrors.low)} to ${pct(e.characterErrors.high)})</small></td><td>${pct(e.wordErrorRate)} <small>(${pct(e.wordErrors.low)} to ${pct(e.wordErrors.high)})</small></td></tr>`;
   const worst = r.worst.map((w) => `<tr><td>${w.side}</td><td>${escapeHtml(w.reference)}</td><td>${escapeHtml(w.heard)}</td>` +
     `<td>${player(w.samples)}</td></tr>`).join('');
   return page(`engram audit: ${r.model.file}`, `<h1>What does the speech model <code>${escapeHtml(r.model.file)}</code> remember?</h1>
