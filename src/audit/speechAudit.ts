@@ -11,7 +11,7 @@ import { transcribeFeatures } from '../sample/ctcDecode.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { lossThresholdAttack, type MembershipResult } from './membership.js';
-import { wilson, type Interval } from './stats.js';
+import { clusteredRatio, wilson, type Interval } from './stats.js';
 import { spokenCanaryAudit, type SpokenCanaryReport } from './spokenCanaries.js';
 
 /** Edit distance between two sequences (insertions, deletions, substitutions). */
@@ -42,33 +42,12 @@ export interface ErrorRates {
 export function errorRates(references: readonly string[], heard: readonly string[], voices?: readonly string[]): ErrorRates {
   const clusters = voices ?? references.map((_, i) => String(i));
   const referenceWords = references.map((ref) => ref.split(' ').filter(Boolean));
-  const characterErrors = clusteredRate(references.map((ref, i) => editDistance([...ref], [...heard[i]])), references.map((ref) => ref.length), clusters);
-  const wordErrors = clusteredRate(referenceWords.map((w, i) => editDistance(w, heard[i].split(' ').filter(Boolean))), referenceWords.map((w) => w.length), clusters);
+  const characterErrors = clusteredRatio(references.map((ref, i) => editDistance([...ref], [...heard[i]])), references.map((ref) => ref.length), clusters);
+  const wordErrors = clusteredRatio(referenceWords.map((w, i) => editDistance(w, heard[i].split(' ').filter(Boolean))), referenceWords.map((w) => w.length), clusters);
   return {
     utterances: references.length, characterErrorRate: characterErrors.estimate, characterErrors, wordErrorRate: wordErrors.estimate, wordErrors,
     exact: wilson(heard.filter((h, i) => h === references[i]).length, references.length),
   };
-}
-
-/**
- * sum(errors) / sum(lengths) with a 95% percentile bootstrap interval (1,000 seeded resamples of whole clusters).
- * A voice's utterances are heard well or badly together, so resampling utterances one by one would give an
- * interval too narrow for "voices it never heard" (a cluster bootstrap, as for any clustered sample).
- */
-function clusteredRate(errors: readonly number[], lengths: readonly number[], clusters: readonly string[]): Interval {
-  const byCluster = new Map<string, { errors: number; length: number }>();
-  clusters.forEach((c, i) => {
-    const total = byCluster.get(c) ?? { errors: 0, length: 0 };
-    total.errors += errors[i];
-    total.length += lengths[i];
-    byCluster.set(c, total);
-  });
-  const totals = [...byCluster.values()];
-  const rate = (xs: readonly { errors: number; length: number }[]) => xs.reduce((s, x) => s + x.errors, 0) / Math.max(1, xs.reduce((s, x) => s + x.length, 0));
-  if (totals.length === 0) return { estimate: 0, low: 0, high: 0 };
-  const rng = new Rng(0);
-  const resampled = Array.from({ length: 1000 }, () => rate(Array.from(totals, () => totals[rng.int(totals.length)]))).sort((x, y) => x - y);
-  return { estimate: rate(totals), low: resampled[25], high: resampled[974] };
 }
 
 export interface SpeechAuditReport {

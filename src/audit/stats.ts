@@ -72,6 +72,27 @@ export function bootstrap(
   return { estimate: statistic(members, nonMembers), low: at(0.025), high: at(0.975) };
 }
 
+/**
+ * sum(errors) / sum(lengths) with a 95% percentile bootstrap interval (1,000 seeded resamples of whole clusters).
+ * A voice's utterances are heard well or badly together, so resampling utterances one by one would give an
+ * interval too narrow for "voices it never heard" (a cluster bootstrap, as for any clustered sample).
+ */
+export function clusteredRatio(errors: readonly number[], lengths: readonly number[], clusters: readonly string[]): Interval {
+  const byCluster = new Map<string, { errors: number; length: number }>();
+  clusters.forEach((c, i) => {
+    const total = byCluster.get(c) ?? { errors: 0, length: 0 };
+    total.errors += errors[i];
+    total.length += lengths[i];
+    byCluster.set(c, total);
+  });
+  const totals = [...byCluster.values()];
+  const rate = (xs: readonly { errors: number; length: number }[]) => xs.reduce((s, x) => s + x.errors, 0) / Math.max(1, xs.reduce((s, x) => s + x.length, 0));
+  if (totals.length === 0) return { estimate: 0, low: 0, high: 0 };
+  const rng = new Rng(0);
+  const resampled = Array.from({ length: 1000 }, () => rate(Array.from(totals, () => totals[rng.int(totals.length)]))).sort((x, y) => x - y);
+  return { estimate: rate(totals), low: resampled[25], high: resampled[974] };
+}
+
 export function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
