@@ -31,7 +31,7 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   const bar = new ProgressBar(label, steps, 'step');
   const started = performance.now();
   const evals: string[] = [];
-  await trainSpeechModel({ dataset, out: 'm', model: { ...SPEECH_DEFAULTS, contextLayers: Number(flag('context-layers', String(SPEECH_DEFAULTS.contextLayers))), globalContext: flag('global-context', 'on') === 'on', voiceWarp: Number(flag('voice-warp', '0')) }, train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last', weightDecay: Number(flag('weight-decay', String(SPEECH_TRAIN_DEFAULTS.weightDecay))), emaDecay: Number(flag('ema', String(SPEECH_TRAIN_DEFAULTS.emaDecay))) }, split, storage, onStep: (r) => bar.update(r.step), onEval: (r) => evals.push(`${r.step}: ${r.trainLoss.toFixed(3)}/${r.heldOutLoss.toFixed(3)}`) });
+  await trainSpeechModel({ dataset, out: 'm', model: { ...SPEECH_DEFAULTS, contextLayers: Number(flag('context-layers', String(SPEECH_DEFAULTS.contextLayers))), globalContext: flag('global-context', 'on') === 'on', voiceWarp: Number(flag('voice-warp', String(SPEECH_DEFAULTS.voiceWarp))) }, train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last', weightDecay: Number(flag('weight-decay', String(SPEECH_TRAIN_DEFAULTS.weightDecay))), emaDecay: Number(flag('ema', String(SPEECH_TRAIN_DEFAULTS.emaDecay))) }, split, storage, onStep: (r) => bar.update(r.step), onEval: (r) => evals.push(`${r.step}: ${r.trainLoss.toFixed(3)}/${r.heldOutLoss.toFixed(3)}`) });
   bar.finish();
   console.log(`  CTC loss per character, train/held-out, by step: ${evals.join(', ')}`);
   const seconds = (performance.now() - started) / 1000;
@@ -56,9 +56,10 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   // Kept, so a result can be looked at again (engram transcribe, audit, inspect) without training again.
   const file = path.join(OUT, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.safetensors`);
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(`${file}.tmp`, await storage.read('m'));
+  const weights = await storage.read('m');
+  writeFileSync(`${file}.tmp`, weights);
   renameSync(`${file}.tmp`, file);
-  const bytes = (await storage.read('m')).length;
+  const bytes = weights.length;
   console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
   return { label, seconds, bytes, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };
 }
