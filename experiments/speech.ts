@@ -1,21 +1,22 @@
 // npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N] [--word-steps N]
 // [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--context-layers N] [--global-context on|off] [--weight-decay W]
-// [--ema DECAY] [--voice-warp W]: what the speech recogniser
+// [--ema DECAY] [--voice-warp W] [--masks N] [--dropout R] [--standardise speaker|utterance]: what the speech recogniser
 // reaches, measured.
 // - digits: leave-one-speaker-out over the real FSDD speakers: trained on synthetic digits (npm run speech:data)
 //   plus the other real speakers, word accuracy on the held-out speaker; and trained on synthetic speech alone,
 //   accuracy on every real speaker, to show what real data adds;
 // - words (with --words): character and word error rate on synthetic voices never heard in training.
 // Each is scored twice: open vocabulary (greedy, any spelling) and with a lexicon (beam search that writes
-// only the digit words, or only the words of the dataset's vocabulary).
+// only the digit words, or only the words of the dataset's vocabulary); a speaker-standardised model both
+// on a test speaker's recordings heard together and on each recording heard alone.
 // Writes runs/experiment-speech/results.json and each model it trained (runs/experiment-speech/LABEL.safetensors).
 import { flag } from './flags.js';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initEngine } from '../src/engine/index.js';
-import { loadSpeechDataset, makeSpeechDataset, splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../src/data/speech.js';
-import { SPEECH_DEFAULTS, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribeFeatures } from '../src/tasks/speech.js';
+import { loadSpeechDataset, makeSpeechDataset, splitSpeech, standardisedOver, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../src/data/speech.js';
+import { SPEECH_DEFAULTS, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribeFeatures, type SpeechModelSettings } from '../src/tasks/speech.js';
 import { errorRates } from '../src/audit/speechAudit.js';
 import { makeLexicon, type Lexicon } from '../src/sample/ctcBeam.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
@@ -26,18 +27,34 @@ import { ProgressBar } from '../src/cli/progress.js';
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'runs', 'experiment-speech');
 
+function modelSettings(): SpeechModelSettings {
+  const number = (name: string, fallback: number) => Number(flag(name, String(fallback)));
+  return {
+    ...SPEECH_DEFAULTS, contextLayers: number('context-layers', SPEECH_DEFAULTS.contextLayers), globalContext: flag('global-context', 'on') === 'on',
+    voiceWarp: number('voice-warp', SPEECH_DEFAULTS.voiceWarp), masks: number('masks', SPEECH_DEFAULTS.masks), dropout: number('dropout', SPEECH_DEFAULTS.dropout),
+    standardiseOver: flag('standardise', SPEECH_DEFAULTS.standardiseOver) === 'utterance' ? 'utterance' : 'speaker',
+  };
+}
+
 async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>, lexicon: Lexicon) {
   const storage = new MemoryStorage();
   const bar = new ProgressBar(label, steps, 'step');
   const started = performance.now();
   const evals: string[] = [];
-  await trainSpeechModel({ dataset, out: 'm', model: { ...SPEECH_DEFAULTS, contextLayers: Number(flag('context-layers', String(SPEECH_DEFAULTS.contextLayers))), globalContext: flag('global-context', 'on') === 'on', voiceWarp: Number(flag('voice-warp', String(SPEECH_DEFAULTS.voiceWarp))) }, train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last', weightDecay: Number(flag('weight-decay', String(SPEECH_TRAIN_DEFAULTS.weightDecay))), emaDecay: Number(flag('ema', String(SPEECH_TRAIN_DEFAULTS.emaDecay))) }, split, storage, onStep: (r) => bar.update(r.step), onEval: (r) => evals.push(`${r.step}: ${r.trainLoss.toFixed(3)}/${r.heldOutLoss.toFixed(3)}`) });
+  await trainSpeechModel({ dataset, out: 'm', model: modelSettings(), train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last', weightDecay: Number(flag('weight-decay', String(SPEECH_TRAIN_DEFAULTS.weightDecay))), emaDecay: Number(flag('ema', String(SPEECH_TRAIN_DEFAULTS.emaDecay))) }, split, storage, onStep: (r) => bar.update(r.step), onEval: (r) => evals.push(`${r.step}: ${r.trainLoss.toFixed(3)}/${r.heldOutLoss.toFixed(3)}`) });
   bar.finish();
   console.log(`  CTC loss per character, train/held-out, by step: ${evals.join(', ')}`);
   const seconds = (performance.now() - started) / 1000;
   const loaded = speechModelFromRecord(await loadModelFile(storage, 'm'), 'm');
   const results: Record<string, ReturnType<typeof errorRates> & { audioSecondsPerSecond: number }> = {};
-  for (const [name, xs] of Object.entries(tests)) {
+  // Features as the model reads them: standardised over each test speaker's utterances, or each alone; a
+  // speaker-standardised model is also scored on each recording heard alone (one file given to engram transcribe).
+  const bySpeaker = loaded.model.config.standardiseOver === 'speaker';
+  const sets = Object.entries(tests).flatMap(([name, examples]): [string, readonly SpeechExample[]][] => [
+    [name, standardisedOver(makeSpeechDataset(name, '', examples), loaded.model.config.standardiseOver).examples],
+    ...(bySpeaker ? [[`${name} (each recording alone)`, examples] as [string, readonly SpeechExample[]]] : []),
+  ]);
+  for (const [name, xs] of sets) {
     for (const decoding of ['greedy', 'lexicon'] as const) {
       const t0 = performance.now();
       const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0, lexicon: decoding === 'lexicon' ? lexicon : undefined });
@@ -60,7 +77,7 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   writeFileSync(`${file}.tmp`, weights);
   renameSync(`${file}.tmp`, file);
   const bytes = weights.length;
-  console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
+  console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, exactly right ${(100 * r.exact.estimate).toFixed(1)}% (${(100 * r.exact.low).toFixed(1)}-${(100 * r.exact.high).toFixed(1)}%), CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
   return { label, seconds, bytes, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };
 }
 

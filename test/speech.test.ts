@@ -20,8 +20,9 @@ import { logMel, MEL_BINS, warpedMelPositions } from '../src/codecs/logMel.js';
 import { editDistance, errorRates } from '../src/audit/speechAudit.js';
 import { rankSumPValue } from '../src/audit/stats.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
-import { CANARY_SPEAKER, loadSpeechDataset, splitSpeech } from '../src/data/speech.js';
-import { speechModelFromRecord } from '../src/tasks/speech.js';
+import { CANARY_SPEAKER, loadSpeechDataset, makeSpeechDataset, speechExample, splitSpeech, standardisedOver, UNKNOWN_SPEAKER } from '../src/data/speech.js';
+import { speechModelFromRecord, transcribeFeatures } from '../src/tasks/speech.js';
+import { SpeechBatches, speechItem, standardisedInPool } from '../src/train/speechBatches.js';
 import { SpeechModel, SPEECH_DEFAULTS } from '../src/models/speech.js';
 import { loadModelFile } from '../src/weights/modelFile.js';
 import { FileStorage } from '../src/weights/storage.js';
@@ -128,6 +129,68 @@ test('every weight of a new speech recogniser gets a gradient', () => {
     g.dispose();
   });
   model.dispose();
+});
+
+test('dropout: training mode drops by its seed, evaluation mode is the model without dropout', () => {
+  const config = { ...SPEECH_DEFAULTS, channels: [4, 8] as const, hidden: 16, vocabSize: CTC_VOCAB_SIZE };
+  const rng = new Rng(5);
+  const time = 16;
+  const batch = { batchSize: 1, time, features: Float32Array.from({ length: time * MEL_BINS }, () => rng.normal()), outputFrames: Int32Array.from([4]), labels: [Int32Array.from([1, 2])] };
+  const withDropout = SpeechModel.init({ ...config, dropout: 0.5 }, 1);
+  const without = new SpeechModel({ ...config, dropout: 0 }, withDropout.params);
+  const loss = (m: SpeechModel, training: boolean, seed: number) => m.loss(batch, { training, seed }).toArray()[0];
+  assert.equal(loss(withDropout, true, 1), loss(withDropout, true, 1), 'same seed, same masks');
+  assert.notEqual(loss(withDropout, true, 1), loss(withDropout, true, 2));
+  assert.notEqual(loss(withDropout, true, 1), loss(without, true, 1));
+  assert.equal(loss(withDropout, false, 1), loss(without, false, 1));
+  withDropout.dispose();
+});
+
+test('a speech model file from before speaker standardisation reads features standardised over each utterance', () => {
+  const { standardiseOver: _, ...older } = { ...SPEECH_DEFAULTS, channels: [4, 8] as [number, number], hidden: 16, vocabSize: CTC_VOCAB_SIZE };
+  const model = SpeechModel.init({ ...older, standardiseOver: 'speaker', vocabSize: CTC_VOCAB_SIZE }, 1);
+  const params = new Map([...model.params].map(([name, p]) => [name, { shape: [...p.shape], data: Float32Array.from(p.toArray()) }]));
+  const record = { kind: 'speech-ctc', task: 'speech-to-text', modelConfig: older, trainConfig: {} as never, vocabulary: {}, provenance: {} as never, params };
+  const loaded = speechModelFromRecord(record, 'old.safetensors');
+  assert.equal(loaded.model.config.standardiseOver, 'utterance');
+  const newer = speechModelFromRecord({ ...record, modelConfig: { ...older, standardiseOver: 'speaker' } }, 'new.safetensors');
+  assert.equal(newer.model.config.standardiseOver, 'speaker');
+  newer.model.dispose();
+  loaded.model.dispose();
+  model.dispose();
+});
+
+test('features standardised over a speaker: pooled over its utterances; canaries and unnamed recordings alone', () => {
+  const tone = (hz: number, seconds: number) => encodeWav({ sampleRate: 16000, samples: Float32Array.from({ length: 16000 * seconds }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / 16000) + 0.01 * Math.sin(i * i)) });
+  const examples = [
+    speechExample('a', 'ann', 'a.wav', tone(300, 0.5)), speechExample('b', 'ann', 'b.wav', tone(1200, 0.5)), speechExample('c', 'ann', 'c.wav', tone(2500, 0.3)),
+    speechExample('d', CANARY_SPEAKER, 'd.wav', tone(700, 0.4)), speechExample('e', UNKNOWN_SPEAKER, 'e.wav', tone(900, 0.4)), speechExample('f', UNKNOWN_SPEAKER, 'f.wav', tone(1900, 0.4)),
+  ];
+  const dataset = makeSpeechDataset('tones', '1', examples);
+  assert.equal(standardisedOver(dataset, 'utterance'), dataset);
+  const bySpeaker = standardisedOver(dataset, 'speaker');
+  assert.equal(bySpeaker.fingerprint, dataset.fingerprint);
+  const ann = bySpeaker.examples.slice(0, 3);
+  const frames = ann.reduce((n, e) => n + e.frames, 0);
+  for (let m = 0; m < MEL_BINS; m++) {
+    const values = ann.flatMap((e) => Array.from({ length: e.frames }, (_, f) => e.features[f * MEL_BINS + m]));
+    const mean = values.reduce((a, b) => a + b, 0) / frames;
+    assert.ok(Math.abs(mean) < 1e-4, `filter ${m}: mean ${mean} over the speaker`);
+    assert.ok(Math.abs(values.reduce((a, v) => a + (v - mean) ** 2, 0) / frames - 1) < 1e-3);
+  }
+  // Each utterance keeps what sets it apart from the others: its own mean is not zero where its tone is.
+  assert.ok(ann.some((e, i) => e.features.some((v, j) => Math.abs(v - examples[i].features[j]) > 0.5)));
+  for (let i = 3; i < 6; i++) assert.deepEqual(bySpeaker.examples[i].features, examples[i].features, `${examples[i].speaker} is a voice of its own`);
+  // Training standardises each utterance over a random group of its speaker's: the same for a seed and step,
+  // between alone and the whole speaker otherwise; a voice of one recording is always standardised alone.
+  const items = bySpeaker.examples.map(speechItem);
+  const pooled = new SpeechBatches(items, items, 64, { speakerPools: true });
+  assert.deepEqual(pooled.trainBatch(3, 1), pooled.trainBatch(3, 1));
+  const rng = new Rng(7);
+  const draws = Array.from({ length: 100 }, () => standardisedInPool(items[0], items.slice(0, 3), rng).features);
+  assert.ok(draws.some((f) => f.every((v, j) => v === examples[0].features[j])), 'sometimes alone');
+  assert.ok(draws.some((f) => f.some((v, j) => Math.abs(v - examples[0].features[j]) > 0.1)), 'sometimes with others of its voice');
+  for (let i = 0; i < 20; i++) assert.deepEqual(standardisedInPool(items[3], [items[3]], rng).features, examples[3].features, 'a voice of one recording');
 });
 
 test('WAV round trip, stereo and 8-bit decoding, and resampling keep the pitch', () => {
@@ -237,7 +300,7 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   assert.equal(inspect.status, 0, inspect.stderr);
   assert.match(inspect.stdout, /speech-ctc model for speech-to-text/);
   assert.match(inspect.stdout, /"voiceWarp":0.1/, 'the file says how it was trained');
-  assert.match(inspect.stdout, /800 steps; loss train [\d.]+, held-out [\d.]+ nats\/char \(CTC\)/);
+  assert.match(inspect.stdout, /(400|800) steps; loss train [\d.]+, held-out [\d.]+ nats\/char \(CTC\)/);
   const heard = engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--temperature', '0');
   assert.equal(heard.status, 0, heard.stderr);
   assert.match(heard.stdout, /v000_0003\.wav\t[a-z' ]*\n$/);
@@ -245,6 +308,7 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   assert.equal(beamed.status, 0, beamed.stderr);
   assert.match(beamed.stdout, /v000_0003\.wav\t[a-z' ]*\n$/);
   assert.notEqual(engram('transcribe', 'speech.safetensors', path.join(data, 'v000_0003.wav'), '--beam', '8', '--temperature', '1').status, 0, '--beam with a temperature is refused');
+  assert.match(inspect.stdout, /"standardiseOver":"speaker"/);
   const audit = engram('audit', 'speech.safetensors', '--data', data, '--out', 'audit');
   assert.equal(audit.status, 0, audit.stderr);
   assert.match(audit.stdout, /Verdict: /);
@@ -267,6 +331,14 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   assert.equal(make(other, '--canary-seed', '12').status, 0);
   const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), path.join(dir, 'speech.safetensors')), 'speech.safetensors');
   const control = spokenCanaryAudit(loaded.model, loadSpeechDataset(other).canaries, { candidates: 100, seed: 0 });
+  // engram transcribe hears the files given together as one voice: all of a voice's recordings, given
+  // together, are transcribed exactly as training and the audit read them; one alone is heard otherwise.
+  const voice = standardisedOver(dataset, 'speaker').examples.filter((e) => e.speaker === dataset.examples[0].speaker);
+  const together = engram('transcribe', 'speech.safetensors', ...voice.map((e) => path.join(data, e.source)));
+  assert.equal(together.status, 0, together.stderr);
+  assert.deepEqual(together.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeFeatures(loaded.model, voice, { temperature: 0, seed: 0 }));
+  const separate = engram('transcribe', 'speech.safetensors', '--separate-voices', ...voice.map((e) => path.join(data, e.source)));
+  assert.deepEqual(separate.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeFeatures(loaded.model, voice.map((e) => dataset.examples.find((x) => x.source === e.source)!), { temperature: 0, seed: 0 }));
   loaded.model.dispose();
   assert.deepEqual(control.separated, [], `unplanted canaries flagged: ${JSON.stringify(control.byRepeats)}`);
 });

@@ -4,7 +4,7 @@
 // loss (the loss attack, as for every other model family), and spoken canaries when the data has them.
 import { Rng } from '../engine/index.js';
 import { DatasetError } from '../errors.js';
-import { CANARY_SPEAKER, splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
+import { CANARY_SPEAKER, splitSpeech, standardisedOver, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
 import type { SpeechModel } from '../models/speech.js';
 import { speechItem, stackUtterances } from '../train/speechBatches.js';
 import { transcribeFeatures } from '../sample/ctcDecode.js';
@@ -74,7 +74,8 @@ function utteranceLosses(model: SpeechModel, xs: readonly SpeechExample[]): numb
 }
 
 export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord; file: string; dataset: SpeechDataset; examples: number; seed: number; canaryCandidates: number }): SpeechAuditReport {
-  const { model, record, dataset } = input;
+  const { model, record } = input;
+  const dataset = standardisedOver(input.dataset, model.config.standardiseOver);
   if (record.provenance.dataset.fingerprint !== dataset.fingerprint) throw new DatasetError(`dataset ${dataset.name} is not the one ${input.file} was trained on (${record.provenance.dataset.name})`);
   const spec = record.provenance.split as unknown as SpeechSplitSpec;
   const sides = splitSpeech(dataset, spec);

@@ -22,13 +22,15 @@ mono or stereo), or fsdd:PATH (Free Spoken Digit Dataset files {digit}_{speaker}
   --context-layers ${SPEECH_DEFAULTS.contextLayers}  residual temporal convolutions (each sees 80 ms more context)
   --no-global-context  the temporal convolutions do not see the utterance's mean (on by default)
   --voice-warp ${SPEECH_DEFAULTS.voiceWarp}     training only: warp each utterance's formants by up to this fraction (0.1: +-10%)
+  --standardise ${SPEECH_DEFAULTS.standardiseOver}  standardise features over each speaker's utterances (speaker) or each utterance alone
+  --masks ${SPEECH_DEFAULTS.masks}  --dropout ${SPEECH_DEFAULTS.dropout}   training only: SpecAugment masks (bands and stretches) per utterance; dropout rate
 train:  ${Object.entries(SPEECH_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPEECH_SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPEECH_SPLIT_DEFAULTS.heldOutFraction}
 --force replaces an earlier run's model and checkpoint at --out (refused without it).`;
 
 export async function trainSpeechCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
-    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, 'no-global-context': { type: 'boolean' }, 'voice-warp': { type: 'string' }, force: { type: 'boolean' },
+    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, 'no-global-context': { type: 'boolean' }, 'voice-warp': { type: 'string' }, masks: { type: 'string' }, dropout: { type: 'string' }, standardise: { type: 'string' }, force: { type: 'boolean' },
     'split-by': { type: 'string' }, 'held-out-speakers': { type: 'string' }, 'split-seed': { type: 'string' }, 'held-out-fraction': { type: 'string' },
     ...configFlags(SPEECH_TRAIN_DEFAULTS),
   });
@@ -44,7 +46,13 @@ export async function trainSpeechCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(contextLayers) || contextLayers < 0 || contextLayers > 12) throw new ConfigError(`--context-layers must be a whole number in [0, 12], got ${values['context-layers']}`);
   const voiceWarp = values['voice-warp'] === undefined ? SPEECH_DEFAULTS.voiceWarp : Number(values['voice-warp']);
   checkRange('voice-warp', voiceWarp, { min: 0, max: 0.3 });
-  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers, globalContext: !values['no-global-context'], voiceWarp };
+  const masks = values.masks === undefined ? SPEECH_DEFAULTS.masks : Number(values.masks);
+  if (!Number.isInteger(masks) || masks < 0 || masks > 4) throw new ConfigError(`--masks must be a whole number in [0, 4], got ${values.masks}`);
+  const dropout = values.dropout === undefined ? SPEECH_DEFAULTS.dropout : Number(values.dropout);
+  checkRange('dropout', dropout, { min: 0, max: 0.9 });
+  const standardiseOver = (values.standardise as string | undefined) ?? SPEECH_DEFAULTS.standardiseOver;
+  if (standardiseOver !== 'speaker' && standardiseOver !== 'utterance') throw new ConfigError(`--standardise must be speaker or utterance, got ${standardiseOver}`);
+  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers, globalContext: !values['no-global-context'], voiceWarp, standardiseOver, masks, dropout };
   const train = overrideConfig(SPEECH_TRAIN_DEFAULTS, values).config;
   validateTrainConfig(train);
   const by = (values['split-by'] as string | undefined) ?? 'utterance';

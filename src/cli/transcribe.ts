@@ -9,19 +9,22 @@ import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
 import { checkRange } from '../train/config.js';
 
-export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N] [--lexicon FILE]
+export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N] [--lexicon FILE] [--separate-voices]
 
 Writes what a speech model hears in each WAV file (any sample rate, mono or stereo): file<TAB>transcript.
+Files given together are heard as one voice when the model standardises its features over a speaker (the
+default since this setting): give it several recordings of one person, or --separate-voices.
   --temperature T   0 = the most likely symbol per frame (default); above 0, a path sampled from the model
   --seed S          same seed, same sampled transcripts (default 0)
   --beam N          prefix beam search with N beams: the most probable transcript over all frame paths
                     (temperature 0 only)
   --lexicon FILE    write only words listed in FILE (separated by spaces or new lines), by beam search
                     (16 beams unless --beam says); the model still scores letters, the list says which
-                    spellings count, as a recogniser's dictionary does`;
+                    spellings count, as a recogniser's dictionary does
+  --separate-voices each file is a voice of its own (standardised by itself)`;
 
 export async function transcribeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' } });
+  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, 'separate-voices': { type: 'boolean' } });
   if (values.help) return console.log(TRANSCRIBE_HELP);
   if (positionals.length < 2) throw new ConfigError('engram transcribe needs a model and at least one WAV file');
   const [file, ...wavs] = positionals;
@@ -35,7 +38,7 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
   const lexicon = values.lexicon ? readLexicon(String(values.lexicon)) : undefined;
   const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
   const waves = wavs.map((w) => decodeWav(readInput(w), w));
-  transcribe(loaded, waves, { temperature, seed, beam, lexicon }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
+  transcribe(loaded, waves, { temperature, seed, beam, lexicon, separately: Boolean(values['separate-voices']) }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
   loaded.model.dispose();
 }
 

@@ -1,7 +1,7 @@
 // Log-mel features: what a speech model reads instead of raw samples. 25 ms Hann windows every 10 ms, a
 // 512-point FFT, 40 triangular mel filters from 20 Hz to 4 kHz, log energies, then each
-// filter's values standardised over the utterance (cepstral mean and variance normalisation), so loudness
-// and the microphone's colour matter less.
+// filter's values standardised over the utterance or over all of a speaker's utterances (cepstral mean and
+// variance normalisation), so loudness, the voice and the microphone's colour matter less.
 import { SAMPLE_RATE } from '../data/audio.js';
 
 export const MEL_BINS = 40;
@@ -90,11 +90,11 @@ export function warpedMelPositions(factor: number): Float32Array {
 let filters: ReturnType<typeof melFilters> | undefined;
 const hann = Float64Array.from({ length: WINDOW }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (WINDOW - 1)));
 
-/** Frames of log-mel features [frames * MEL_BINS] of 16 kHz samples; at least one frame. */
-export function logMel(samples: Float32Array): { frames: number; features: Float32Array } {
+/** Log filter energies [frames * MEL_BINS] of 16 kHz samples, before standardisation; at least one frame. */
+export function logMelEnergies(samples: Float32Array): { frames: number; energies: Float32Array } {
   filters ??= melFilters();
   const frames = Math.max(1, 1 + Math.floor((samples.length - WINDOW) / HOP));
-  const features = new Float32Array(frames * MEL_BINS);
+  const energies = new Float32Array(frames * MEL_BINS);
   const re = new Float64Array(FFT);
   const im = new Float64Array(FFT);
   for (let f = 0; f < frames; f++) {
@@ -106,17 +106,46 @@ export function logMel(samples: Float32Array): { frames: number; features: Float
       let energy = 0;
       const { weights, from, to } = filters[m];
       for (let k = from; k <= to; k++) energy += weights[k] * (re[k] * re[k] + im[k] * im[k]);
-      features[f * MEL_BINS + m] = Math.log(energy + 1e-8);
+      energies[f * MEL_BINS + m] = Math.log(energy + 1e-8);
     }
   }
-  for (let m = 0; m < MEL_BINS; m++) {
-    let mean = 0;
-    for (let f = 0; f < frames; f++) mean += features[f * MEL_BINS + m];
-    mean /= frames;
-    let variance = 0;
-    for (let f = 0; f < frames; f++) variance += (features[f * MEL_BINS + m] - mean) ** 2;
-    const scale = 1 / Math.sqrt(variance / frames + 1e-5);
-    for (let f = 0; f < frames; f++) features[f * MEL_BINS + m] = (features[f * MEL_BINS + m] - mean) * scale;
+  return { frames, energies };
+}
+
+/**
+ * Each filter's energies standardised with its mean and variance pooled over all the utterances given
+ * (cepstral mean and variance normalisation): over one utterance, or over every utterance of a speaker, as
+ * Kaldi's recipes do by default. A short word standardised by itself loses its own average spectrum ("one"
+ * and "nine" both end in the same nasal); a speaker's statistics take out the voice and the microphone and
+ * leave the word.
+ */
+export function standardise(utterances: readonly Utterance[]): Float32Array[] {
+  const statistics = filterStatistics(utterances);
+  return utterances.map((u) => standardiseWith(u, statistics));
+}
+
+type Utterance = { readonly frames: number; readonly energies: Float32Array };
+
+/** Each filter's mean and 1 / standard deviation over all the frames of the utterances given. */
+export function filterStatistics(utterances: readonly Utterance[]): { mean: Float64Array; scale: Float64Array } {
+  const sum = new Float64Array(MEL_BINS);
+  const squares = new Float64Array(MEL_BINS);
+  let frames = 0;
+  for (const u of utterances) {
+    for (let i = 0; i < u.frames * MEL_BINS; i++) sum[i % MEL_BINS] += u.energies[i];
+    frames += u.frames;
   }
-  return { frames, features };
+  const mean = sum.map((s) => s / frames);
+  for (const u of utterances) for (let i = 0; i < u.frames * MEL_BINS; i++) squares[i % MEL_BINS] += (u.energies[i] - mean[i % MEL_BINS]) ** 2;
+  return { mean, scale: squares.map((q) => 1 / Math.sqrt(q / frames + 1e-5)) };
+}
+
+export function standardiseWith(u: Utterance, { mean, scale }: { mean: Float64Array; scale: Float64Array }): Float32Array {
+  return Float32Array.from(u.energies.subarray(0, u.frames * MEL_BINS), (v, i) => (v - mean[i % MEL_BINS]) * scale[i % MEL_BINS]);
+}
+
+/** Frames of log-mel features [frames * MEL_BINS] of 16 kHz samples, standardised over the utterance; at least one frame. */
+export function logMel(samples: Float32Array): { frames: number; features: Float32Array } {
+  const utterance = logMelEnergies(samples);
+  return { frames: utterance.frames, features: standardise([utterance])[0] };
 }

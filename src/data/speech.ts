@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import path from 'node:path';
 import { hash32 } from '../engine/index.js';
 import { DatasetError } from '../errors.js';
-import { logMel } from '../codecs/logMel.js';
+import { logMelEnergies, standardise } from '../codecs/logMel.js';
 import { decodeWav, resample, SAMPLE_RATE } from './audio.js';
 
 export interface SpeechExample {
@@ -18,7 +18,9 @@ export interface SpeechExample {
   readonly hash: string;
   /** 16 kHz mono samples (kept for the report's audio players and for re-scoring). */
   readonly samples: Float32Array;
-  /** Log-mel features [frames * MEL_BINS]. */
+  /** Log filter energies [frames * MEL_BINS], before standardisation. */
+  readonly energies: Float32Array;
+  /** Log-mel features [frames * MEL_BINS]: the energies standardised over the utterance (see standardisedOver). */
   readonly features: Float32Array;
   readonly frames: number;
 }
@@ -79,12 +81,42 @@ export function trimSilence(samples: Float32Array): Float32Array {
 export function speechExample(text: string, speaker: string, source: string, wav: Uint8Array): SpeechExample {
   const decoded = decodeWav(wav, source);
   const samples = trimSilence(resample(decoded, SAMPLE_RATE).samples);
-  const { frames, features } = logMel(samples);
+  const { frames, energies } = logMelEnergies(samples);
+  const [features] = standardise([{ frames, energies }]);
   // The hash is of the recording as decoded, before resampling and trimming, so it names the audio, not
   // how this version of engram processes it.
   const quantised = Int16Array.from(decoded.samples, (s) => Math.round(Math.max(-1, Math.min(1, s)) * 32767));
   const hash = createHash('sha256').update(text).update('\u001e').update(String(decoded.sampleRate)).update('\u001e').update(new Uint8Array(quantised.buffer)).digest('hex');
-  return { text, speaker, source, hash, samples, features, frames };
+  return { text, speaker, source, hash, samples, energies, features, frames };
+}
+
+/** Which recordings share a voice: a speaker's, except that a planted canary and a recording without a named speaker are each their own. */
+export function voiceOf(e: Pick<SpeechExample, 'speaker' | 'hash'>): string {
+  return e.speaker === CANARY_SPEAKER || e.speaker === UNKNOWN_SPEAKER ? `recording:${e.hash}` : `speaker:${e.speaker}`;
+}
+
+/** Over what a model's features are standardised: each utterance alone, or all the utterances of its speaker. */
+export type Standardisation = 'utterance' | 'speaker';
+
+/** Speaker of recordings whose transcripts.tsv line names none. */
+export const UNKNOWN_SPEAKER = 'unknown';
+
+/**
+ * The dataset with its features standardised as a model expects: over each utterance (as loaded), or over
+ * all the utterances of each speaker (per-speaker CMVN, as Kaldi's recipes do; measured in the README, it
+ * is what lets a digit recogniser hear a new real speaker). A planted canary and a recording without a
+ * named speaker are each a voice of their own, standardised by themselves.
+ */
+export function standardisedOver(dataset: SpeechDataset, over: Standardisation): SpeechDataset {
+  if (over === 'utterance') return dataset;
+  const voices = new Map<string, Set<SpeechExample>>();
+  for (const e of dataset.examples) (voices.get(voiceOf(e)) ?? voices.set(voiceOf(e), new Set()).get(voiceOf(e))!).add(e);
+  const restandardised = new Map<SpeechExample, SpeechExample>();
+  for (const group of voices.values()) {
+    const members = [...group];
+    standardise(members).forEach((features, i) => restandardised.set(members[i], { ...members[i], features }));
+  }
+  return { ...dataset, examples: dataset.examples.map((e) => restandardised.get(e)!) };
 }
 
 export function makeSpeechDataset(name: string, version: string, examples: readonly SpeechExample[], canaries: readonly SpokenCanary[] = []): SpeechDataset {
@@ -171,7 +203,7 @@ export function speechFolderFromFiles(where: string, name: string, read: FolderR
     if (!file || text === undefined) throw new DatasetError(`${index}:${n + 1}: expected file.wav<TAB>text`);
     // A line repeated (a planted canary) is read and featurised once.
     const key = `${file}\t${text}\t${speaker}`;
-    const example = seen.get(key) ?? speechExample(normaliseTranscript(text), speaker?.trim() || 'unknown', file, readListed(file, `${index}:${n + 1}`));
+    const example = seen.get(key) ?? speechExample(normaliseTranscript(text), speaker?.trim() || UNKNOWN_SPEAKER, file, readListed(file, `${index}:${n + 1}`));
     seen.set(key, example);
     examples.push(example);
   }

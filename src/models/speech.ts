@@ -5,7 +5,7 @@
 // the context by 80 ms) that also see the mean of their input over the utterance (global context, as in
 // ContextNet, Han et al. 2020), and logits over CTC's blank plus the characters. It writes any word, not one
 // of a fixed list.
-import { ops, tensor, tidy, type Tensor, type Variable } from '../engine/index.js';
+import { deriveSeed, ops, tensor, tidy, type Tensor, type Variable } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { MEL_BINS } from '../codecs/logMel.js';
 import { BLANK, CTC_VOCAB_SIZE } from '../codecs/ctcAlphabet.js';
@@ -24,10 +24,19 @@ export interface SpeechConfig {
    * up to 10% either way; 0: none). Kept in the config so a weights file says how it was trained.
    */
   readonly voiceWarp: number;
+  /**
+   * What the features are standardised over: each utterance, or every utterance of a speaker (then a
+   * recording heard alone is its own speaker). Files from before this setting: 'utterance'.
+   */
+  readonly standardiseOver: 'utterance' | 'speaker';
+  /** Training only: SpecAugment masks per utterance, this many frequency bands and this many stretches of time. */
+  readonly masks: number;
+  /** Training only: the rate at which the hidden frames and each temporal layer's output are dropped. */
+  readonly dropout: number;
   readonly vocabSize: number;
 }
 
-export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true, voiceWarp: 0 };
+export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true, voiceWarp: 0, standardiseOver: 'speaker', masks: 1, dropout: 0.2 };
 /** Input frames per output frame. */
 export const TIME_REDUCTION = 4;
 
@@ -80,16 +89,19 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
    * Logits [batch * time / TIME_REDUCTION, vocab] for a batch of log-mel features; `outputFrames` says how many
    * output frames of each example are speech rather than padding (all, when not given).
    */
-  logits(features: Float32Array, batch: number, time: number, outputFrames?: Int32Array): Tensor {
+  logits(features: Float32Array, batch: number, time: number, outputFrames?: Int32Array, options?: LossOptions): Tensor {
     if (time % TIME_REDUCTION !== 0) throw new Error(`speech: ${time} frames is not a multiple of ${TIME_REDUCTION}`);
     const [, c1] = this.config.channels;
     const T = time / TIME_REDUCTION;
+    const rate = options?.training ? this.config.dropout : 0;
+    const drop = (x: Tensor, site: string, layer = 0) => (rate > 0 ? ops.dropout(x, rate, deriveSeed(options!.seed, site, layer)) : x);
     return tidy(() => {
       let x = tensor(features, [batch, time, MEL_BINS, 1]);
       x = ops.avgPool2(this.conv(x, 'conv0'));
       x = ops.avgPool2(this.conv(x, 'conv1'));
       x = this.conv(this.conv(x, 'conv2'), 'conv3'); // [B, T, MEL_BINS / 4, c1]
       let h = ops.relu(ops.add(ops.matMul(ops.reshape(x, [batch * T, (MEL_BINS / TIME_REDUCTION) * c1]), this.p('frame.weight')), this.p('frame.bias')));
+      h = drop(h, 'frame');
       const H = this.config.hidden;
       const meanWeights = this.config.globalContext ? utteranceMeanWeights(batch, T, outputFrames) : undefined;
       for (let layer = 0; layer < this.config.contextLayers; layer++) {
@@ -100,23 +112,23 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
           const utteranceMean = ops.sum(ops.mul(ops.reshape(h, [batch, T, H]), meanWeights), 1);
           local = ops.add(local, ops.reshape(ops.matMul(utteranceMean, this.p(`${name}.global`)), [batch, 1, H]));
         }
-        h = ops.add(h, ops.reshape(ops.relu(local), [batch * T, H]));
+        h = ops.add(h, drop(ops.reshape(ops.relu(local), [batch * T, H]), 'time', layer));
       }
       return ops.add(ops.matMul(h, this.p('head.weight')), this.p('head.bias'));
     });
   }
 
   /** CTC loss per example, per label (so long and short transcripts weigh alike): [batch]. */
-  exampleLosses(batch: SpeechBatch): Tensor {
+  exampleLosses(batch: SpeechBatch, options?: LossOptions): Tensor {
     return tidy(() => {
-      const logits = this.logits(batch.features, batch.batchSize, batch.time, batch.outputFrames);
+      const logits = this.logits(batch.features, batch.batchSize, batch.time, batch.outputFrames, options);
       const losses = ops.ctcLoss(logits, batch.batchSize, batch.time / TIME_REDUCTION, batch.outputFrames, batch.labels, BLANK);
       return ops.mul(losses, tensor(batch.labels.map((l) => 1 / Math.max(1, l.length)), [batch.batchSize]));
     });
   }
 
-  loss(batch: SpeechBatch, _options: LossOptions): Tensor {
-    return tidy(() => ops.mean(this.exampleLosses(batch)));
+  loss(batch: SpeechBatch, options: LossOptions): Tensor {
+    return tidy(() => ops.mean(this.exampleLosses(batch, options)));
   }
 
   dispose(): void {

@@ -2,9 +2,9 @@
 // speech model -> the one trainer -> weights file, and back from a weights file to a model that transcribes.
 import { WeightsFormatError } from '../errors.js';
 import { BLANK, CTC_CHARACTERS, CTC_VOCAB_SIZE } from '../codecs/ctcAlphabet.js';
-import { logMel } from '../codecs/logMel.js';
+import { logMelEnergies, standardise } from '../codecs/logMel.js';
 import { resample, SAMPLE_RATE, type Waveform } from '../data/audio.js';
-import { splitSpeech, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
+import { splitSpeech, standardisedOver, trimSilence, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../data/speech.js';
 import { SpeechModel, speechParamShapes, SPEECH_DEFAULTS, type SpeechConfig } from '../models/speech.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
 import { fitsCtc, SpeechBatches, speechItem } from '../train/speechBatches.js';
@@ -35,10 +35,10 @@ export interface SpeechTrainRequest {
 }
 
 export async function trainSpeechModel(req: SpeechTrainRequest): Promise<RunTrainingResult & { unfit: number }> {
-  const sides = splitSpeech(req.dataset, req.split);
+  const config: SpeechConfig = { ...req.model, vocabSize: CTC_VOCAB_SIZE };
+  const sides = splitSpeech(standardisedOver(req.dataset, config.standardiseOver), req.split);
   const items = (xs: readonly SpeechExample[]) => xs.map(speechItem).filter(fitsCtc);
   const train = items(sides.train);
-  const config: SpeechConfig = { ...req.model, vocabSize: CTC_VOCAB_SIZE };
   const model = SpeechModel.init(config, req.train.seed);
   const provenance = (state: TrainState, r?: EvalRecord): Provenance => ({
     dataset: { name: req.dataset.name, version: req.dataset.version, fingerprint: req.dataset.fingerprint, examples: req.dataset.examples.length, bytes: Math.round(req.dataset.seconds * SAMPLE_RATE * 2), duplicateCount: 0 },
@@ -47,7 +47,7 @@ export async function trainSpeechModel(req: SpeechTrainRequest): Promise<RunTrai
   });
   try {
     const result = await runTraining({
-      model, data: new SpeechBatches(train, items(sides.heldOut), req.train.batchSize, config.voiceWarp), train: req.train, storage: req.storage, out: req.out,
+      model, data: new SpeechBatches(train, items(sides.heldOut), req.train.batchSize, { voiceWarp: config.voiceWarp, masks: config.masks, speakerPools: config.standardiseOver === 'speaker' }), train: req.train, storage: req.storage, out: req.out,
       recordOf: (state, r, withState): ModelRecord => ({
         kind: model.kind, task: SPEECH_TASK, modelConfig: { ...config }, trainConfig: req.train, vocabulary: { characters: CTC_CHARACTERS, blank: BLANK },
         provenance: provenance(state, r), params: state.params, trainState: withState ? state : undefined,
@@ -67,11 +67,20 @@ export interface LoadedSpeechModel {
 
 export function speechModelFromRecord(record: ModelRecord, location: string): LoadedSpeechModel {
   if (record.kind !== 'speech-ctc' || record.task !== SPEECH_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a speech model`);
-  // Files from before global context lack the flag and the weights; files from before the warp were trained without one.
-  const config = { ...SPEECH_DEFAULTS, globalContext: false, ...record.modelConfig } as SpeechConfig;
+  // Files from before global context lack the flag and the weights; files from before the warp were trained
+  // without one; files from before speaker standardisation read features standardised over each utterance.
+  const config = { ...SPEECH_DEFAULTS, globalContext: false, standardiseOver: 'utterance', ...record.modelConfig } as SpeechConfig;
   return { model: new SpeechModel(config, paramsFromRecord(record, speechParamShapes(config), location)), record };
 }
 
-export function transcribe(loaded: LoadedSpeechModel, waves: readonly Waveform[], o: TranscribeOptions): string[] {
-  return transcribeFeatures(loaded.model, waves.map((w) => logMel(resample(w, SAMPLE_RATE).samples)), o);
+/**
+ * Transcripts of recordings, trimmed of silence as training recordings are. A model that standardises its
+ * features over a speaker hears the recordings given together as one voice (one person's recordings: the
+ * more, the better its statistics), unless `separately`, when each recording is its own voice.
+ */
+export function transcribe(loaded: LoadedSpeechModel, waves: readonly Waveform[], o: TranscribeOptions & { separately?: boolean }): string[] {
+  const utterances = waves.map((w) => logMelEnergies(trimSilence(resample(w, SAMPLE_RATE).samples)));
+  const pooled = loaded.model.config.standardiseOver === 'speaker' && !o.separately;
+  const features = pooled ? standardise(utterances) : utterances.flatMap((u) => standardise([u]));
+  return transcribeFeatures(loaded.model, utterances.map((u, i) => ({ frames: u.frames, features: features[i] })), o);
 }

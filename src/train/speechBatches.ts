@@ -2,22 +2,53 @@
 // log-mel features zero-padded to the longest in the batch, rounded up to the model's time reduction.
 import { deriveSeed, Rng } from '../engine/index.js';
 import { DatasetError } from '../errors.js';
-import { MEL_BINS, warpedMelPositions } from '../codecs/logMel.js';
+import { filterStatistics, MEL_BINS, standardiseWith, warpedMelPositions } from '../codecs/logMel.js';
 import { TIME_REDUCTION, type SpeechBatch } from '../models/speech.js';
 import type { BatchSource } from './trainer.js';
 import { encodeTranscript } from '../codecs/ctcAlphabet.js';
-import type { SpeechExample } from '../data/speech.js';
+import { voiceOf, type SpeechExample } from '../data/speech.js';
 
-export interface SpeechItem {
+/** What a batch is made of: features and the transcript's labels. */
+export interface LabelledFrames {
   readonly features: Float32Array;
   readonly frames: number;
   readonly labels: Int32Array;
 }
 
-/** An utterance as the trainer sees it: its features and its transcript's labels. */
-export const speechItem = (e: SpeechExample): SpeechItem => ({ features: e.features, frames: e.frames, labels: encodeTranscript(e.text) });
+export interface SpeechItem extends LabelledFrames {
+  /** Log filter energies before standardisation, and whose voice they are: for statistics pooled in training. */
+  readonly energies: Float32Array;
+  readonly voice: string;
+}
 
-export function stackUtterances(items: readonly SpeechItem[]): SpeechBatch {
+/** An utterance as the trainer sees it: its features and its transcript's labels. */
+export const speechItem = (e: SpeechExample): SpeechItem => ({ features: e.features, frames: e.frames, labels: encodeTranscript(e.text), energies: e.energies, voice: voiceOf(e) });
+
+/** Training-time changes to each utterance, drawn anew every step. */
+export interface SpeechAugmentation {
+  /** The largest vocal tract warp (0: none). */
+  readonly voiceWarp?: number;
+  /** SpecAugment masks of each kind. */
+  readonly masks?: number;
+  /** Standardise each utterance over a random group of its speaker's utterances (a speaker-standardised model). */
+  readonly speakerPools?: boolean;
+}
+
+/**
+ * A speaker-standardised model hears a voice through statistics pooled over however many of its recordings
+ * there are: one file, or hundreds. Trained on statistics over the utterance and 0-63 more of its speaker's
+ * (log-uniform, so a lone recording is drawn one time in ten), it hears either (measured in the README).
+ */
+const LARGEST_POOL = 64;
+
+/** The utterance standardised over itself and a random number of other utterances of its voice. */
+export function standardisedInPool(item: SpeechItem, voice: readonly SpeechItem[], rng: Rng): SpeechItem {
+  const size = Math.round(Math.exp(rng.next() * Math.log(Math.min(voice.length, LARGEST_POOL))));
+  const pool = [item, ...Array.from({ length: size - 1 }, () => voice[rng.int(voice.length)])];
+  return { ...item, features: standardiseWith(item, filterStatistics(pool)) };
+}
+
+export function stackUtterances(items: readonly LabelledFrames[]): SpeechBatch {
   const time = Math.ceil(Math.max(...items.map((i) => i.frames)) / TIME_REDUCTION) * TIME_REDUCTION;
   const features = new Float32Array(items.length * time * MEL_BINS);
   items.forEach((item, b) => features.set(item.features, b * time * MEL_BINS));
@@ -29,7 +60,7 @@ export function stackUtterances(items: readonly SpeechItem[]): SpeechBatch {
 }
 
 /** CTC needs an output frame per label, and one more between repeated letters. */
-export function fitsCtc(item: SpeechItem): boolean {
+export function fitsCtc(item: Pick<LabelledFrames, 'frames' | 'labels'>): boolean {
   let needed = item.labels.length;
   for (let i = 1; i < item.labels.length; i++) if (item.labels[i] === item.labels[i - 1]) needed++;
   return Math.ceil(item.frames / TIME_REDUCTION) >= needed;
@@ -38,14 +69,21 @@ export function fitsCtc(item: SpeechItem): boolean {
 export class SpeechBatches implements BatchSource<SpeechBatch> {
   readonly itemsPerBatch: number;
 
-  constructor(private readonly train: readonly SpeechItem[], private readonly heldOut: readonly SpeechItem[], private readonly batchSize: number, private readonly voiceWarp = 0) {
+  private readonly voices = new Map<string, SpeechItem[]>();
+
+  constructor(private readonly train: readonly SpeechItem[], private readonly heldOut: readonly SpeechItem[], private readonly batchSize: number, private readonly augmentation: SpeechAugmentation = {}) {
     if (train.length === 0 || heldOut.length === 0) throw new DatasetError('speech training needs utterances on both sides of the split');
     this.itemsPerBatch = batchSize;
+    if (augmentation.speakerPools) for (const item of train) (this.voices.get(item.voice) ?? this.voices.set(item.voice, []).get(item.voice)!).push(item);
   }
 
   trainBatch(step: number, seed: number): SpeechBatch {
     const rng = new Rng(deriveSeed(seed, 'batch', step));
-    return stackUtterances(Array.from({ length: this.batchSize }, () => augment(this.train[rng.int(this.train.length)], rng, this.voiceWarp)));
+    const { voiceWarp = 0, masks = 1, speakerPools = false } = this.augmentation;
+    return stackUtterances(Array.from({ length: this.batchSize }, () => {
+      const item = this.train[rng.int(this.train.length)];
+      return augment(speakerPools ? standardisedInPool(item, this.voices.get(item.voice)!, rng) : item, rng, voiceWarp, masks);
+    }));
   }
 
   evalBatches(split: 'train' | 'heldOut', count: number): SpeechBatch[] {
@@ -63,7 +101,7 @@ export class SpeechBatches implements BatchSource<SpeechBatch> {
  * single band or moment carries a word. An utterance that the stretch would make too short for its
  * transcript keeps its tempo. Without the warp the random draws are those of engram before it had one.
  */
-export function augment(item: SpeechItem, rng: Rng, voiceWarp = 0): SpeechItem {
+export function augment(item: LabelledFrames, rng: Rng, voiceWarp = 0, masks = 1): LabelledFrames {
   const rate = 0.7 + 0.6 * rng.next();
   let frames = Math.max(1, Math.round(item.frames * rate));
   if (!fitsCtc({ ...item, frames })) frames = item.frames;
@@ -83,11 +121,13 @@ export function augment(item: SpeechItem, rng: Rng, voiceWarp = 0): SpeechItem {
       features[f * MEL_BINS + m] = (1 - w) * read(lo) + w * read(hi);
     }
   }
-  const band = rng.int(7);
-  const low = rng.int(MEL_BINS - band + 1);
-  for (let f = 0; f < frames; f++) features.fill(0, f * MEL_BINS + low, f * MEL_BINS + low + band);
-  const span = Math.min(rng.int(9), Math.floor(frames / 4));
-  const start = rng.int(Math.max(1, frames - span + 1));
-  features.fill(0, start * MEL_BINS, (start + span) * MEL_BINS);
+  for (let mask = 0; mask < masks; mask++) {
+    const band = rng.int(7);
+    const low = rng.int(MEL_BINS - band + 1);
+    for (let f = 0; f < frames; f++) features.fill(0, f * MEL_BINS + low, f * MEL_BINS + low + band);
+    const span = Math.min(rng.int(9), Math.floor(frames / 4));
+    const start = rng.int(Math.max(1, frames - span + 1));
+    features.fill(0, start * MEL_BINS, (start + span) * MEL_BINS);
+  }
   return { features, frames, labels: item.labels };
 }

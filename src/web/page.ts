@@ -261,6 +261,13 @@ async function transcribeSpeech(): Promise<void> {
   }
 }
 
+/**
+ * This page's recordings: one voice (yours), transcribed together as `engram transcribe` hears files given
+ * together, so a model that standardises over a speaker hears each new one with the statistics of them all.
+ */
+let recordings: { name: string; bytes: Uint8Array }[] = [];
+const KEPT_RECORDINGS = 20;
+
 /** Record from the microphone until pressed again; the browser decodes the recording and it goes on as a WAV file. */
 let recorder: MediaRecorder | undefined;
 async function toggleRecording(): Promise<void> {
@@ -280,7 +287,9 @@ async function toggleRecording(): Promise<void> {
       const context = new AudioContext();
       try {
         const audio = await context.decodeAudioData(await new Blob(chunks).arrayBuffer());
-        speechFiles = [{ name: 'recording.wav', bytes: encodeWav({ sampleRate: audio.sampleRate, samples: audio.getChannelData(0) }) }];
+        const recording = { name: `recording ${recordings.length + 1}.wav`, bytes: encodeWav({ sampleRate: audio.sampleRate, samples: audio.getChannelData(0) }) };
+        recordings = [...recordings, recording].slice(-KEPT_RECORDINGS);
+        speechFiles = recordings;
         await transcribeSpeech();
       } catch (error) {
         showError($('speech-out'), error);

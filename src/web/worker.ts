@@ -13,7 +13,7 @@ import { generateText, MADE_UP_WORDS, SPLIT_DEFAULTS, TEXT_TASK, textModelFromRe
 import { generateImages, IMAGE_MODEL_DEFAULTS, IMAGE_TASK, IMAGE_TRAIN_DEFAULTS, imageModelFromRecord, parseTags, trainImageModel, type ImageModelSettings } from '../tasks/image.js';
 import { TAGGER_SETTINGS_DEFAULTS, TAGGER_TASK, tagImage, taggerFromRecord, trainTagger } from '../tasks/tagger.js';
 import { SPEECH_DEFAULTS, SPEECH_SPLIT_DEFAULTS, SPEECH_TASK, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribe, transcribeFeatures, type SpeechModelSettings } from '../tasks/speech.js';
-import { speechFolderFromFiles, splitSpeech, type SpeechDataset } from '../data/speech.js';
+import { speechFolderFromFiles, splitSpeech, standardisedOver, type SpeechDataset } from '../data/speech.js';
 import { runSpeechAudit } from '../audit/speechAudit.js';
 import { checkModelRecord } from '../tasks/checkRecord.js';
 import { renderSpeechAuditHtml } from '../report/speechHtml.js';
@@ -186,7 +186,7 @@ async function train(id: number, r: Extract<Request, { type: 'train' }>): Promis
     } else if (r.task === 'speech') {
       const preset = SPEECH_PRESETS[r.preset];
       const dataset = await speechData(r.folder);
-      const listen = splitSpeech(dataset, SPEECH_SPLIT_DEFAULTS).heldOut.slice(0, 4);
+      const listen = splitSpeech(standardisedOver(dataset, preset.model.standardiseOver), SPEECH_SPLIT_DEFAULTS).heldOut.slice(0, 4);
       await trainSpeechModel({
         ...common, split: SPEECH_SPLIT_DEFAULTS, dataset, model: preset.model, train: configFor(preset.train), onStep: (s) => onStep(s, 'utt/s'),
         onEval: evaluated((record, step) => {
