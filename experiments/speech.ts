@@ -1,6 +1,6 @@
 // npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N] [--word-steps N]
 // [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--context-layers N] [--global-context on|off] [--weight-decay W]
-// [--ema DECAY] [--voice-warp W] [--masks N] [--dropout R] [--standardise speaker|utterance]: what the speech recogniser
+// [--ema DECAY] [--voice-warp W] [--masks N] [--dropout R] [--standardise speaker|utterance] [--seed S]: what the speech recogniser
 // reaches, measured.
 // - digits: leave-one-speaker-out over the real FSDD speakers: trained on synthetic digits (npm run speech:data)
 //   plus the other real speakers, word accuracy on the held-out speaker; and trained on synthetic speech alone,
@@ -41,7 +41,7 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   const bar = new ProgressBar(label, steps, 'step');
   const started = performance.now();
   const evals: string[] = [];
-  await trainSpeechModel({ dataset, out: 'm', model: modelSettings(), train: { ...SPEECH_TRAIN_DEFAULTS, steps, keep: 'last', weightDecay: Number(flag('weight-decay', String(SPEECH_TRAIN_DEFAULTS.weightDecay))), emaDecay: Number(flag('ema', String(SPEECH_TRAIN_DEFAULTS.emaDecay))) }, split, storage, onStep: (r) => bar.update(r.step), onEval: (r) => evals.push(`${r.step}: ${r.trainLoss.toFixed(3)}/${r.heldOutLoss.toFixed(3)}`) });
+  await trainSpeechModel({ dataset, out: 'm', model: modelSettings(), train: { ...SPEECH_TRAIN_DEFAULTS, steps, seed: Number(flag('seed', String(SPEECH_TRAIN_DEFAULTS.seed))), keep: 'last', weightDecay: Number(flag('weight-decay', String(SPEECH_TRAIN_DEFAULTS.weightDecay))), emaDecay: Number(flag('ema', String(SPEECH_TRAIN_DEFAULTS.emaDecay))) }, split, storage, onStep: (r) => bar.update(r.step), onEval: (r) => evals.push(`${r.step}: ${r.trainLoss.toFixed(3)}/${r.heldOutLoss.toFixed(3)}`) });
   bar.finish();
   console.log(`  CTC loss per character, train/held-out, by step: ${evals.join(', ')}`);
   const seconds = (performance.now() - started) / 1000;

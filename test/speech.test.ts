@@ -17,7 +17,7 @@ import { beamSearchFrames, makeLexicon } from '../src/sample/ctcBeam.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
 import { logMel, MEL_BINS, warpedMelPositions } from '../src/codecs/logMel.js';
-import { editDistance, errorRates } from '../src/audit/speechAudit.js';
+import { editDistance, errorRates, trainingAdvantage } from '../src/audit/speechAudit.js';
 import { rankSumPValue } from '../src/audit/stats.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
 import { CANARY_SPEAKER, loadSpeechDataset, makeSpeechDataset, speechExample, splitSpeech, standardisedOver, UNKNOWN_SPEAKER } from '../src/data/speech.js';
@@ -263,6 +263,19 @@ test('error rate intervals resample whole voices: errors that come by voice give
   const width = (i: { low: number; high: number }) => i.high - i.low;
   assert.ok(width(byVoice.characterErrors) > 1.5 * width(byUtterance.characterErrors), `${width(byVoice.characterErrors)} vs ${width(byUtterance.characterErrors)}`);
   assert.deepEqual(errorRates(references, heard, voices), byVoice, 'seeded: the same interval every time');
+});
+
+test('the speech verdict: character errors that part count, even where exact transcripts overlap; never an all-clear', () => {
+  // 30 utterances of 10 letters each side: 27 / 24 heard exactly, the rest with 1 / 5 letters wrong.
+  const said = Array.from({ length: 30 }, (_, i) => `abcdefghi${String.fromCharCode(97 + (i % 26))}`);
+  const wrong = (text: string, letters: number) => 'zzzzz'.slice(0, letters) + text.slice(letters);
+  const training = errorRates(said, said.map((t, i) => (i < 3 ? wrong(t, 1) : t)), said.map((_, i) => `v${i % 10}`));
+  const held = errorRates(said, said.map((t, i) => (i < 6 ? wrong(t, 5) : t)), said.map((_, i) => `w${i % 10}`));
+  assert.ok(held.exact.high > training.exact.low, 'exact transcripts overlap');
+  assert.equal(trainingAdvantage(training, held, { estimate: 0.5, low: 0.4, high: 0.6 }), 'measurable');
+  const same = errorRates(said, said.map((t, i) => (i < 3 ? wrong(t, 1) : t)), said.map((_, i) => `w${i % 10}`));
+  assert.equal(trainingAdvantage(training, same, { estimate: 0.56, low: 0.52, high: 0.6 }), 'slight', 'an AUC above 0.5 is not nothing');
+  assert.equal(trainingAdvantage(training, same, { estimate: 0.5, low: 0.4, high: 0.6 }), 'none');
 });
 
 test('vocal tract warp: read at warped positions, a 1 kHz tone sounds where a 1.2 kHz tone does', () => {

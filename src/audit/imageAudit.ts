@@ -149,11 +149,11 @@ export async function runImageAudit(input: ImageAuditInput): Promise<ImageAuditR
     }
     input.progress?.('generating', ci + 1, conditions.length);
   });
-  input.progress?.('nearest training images', 0, 2);
+  input.progress?.('nearest training images', 0, 3);
   const copySettings = copySettingsFor(trainPixels.length);
   const search = input.openSearch ? await input.openSearch(trainPixels, size) : memorySearch(trainPixels, size);
   const generatedSide = await copyAnalysis(generations.map((g) => g.pixels), search, copySettings);
-  input.progress?.('nearest training images', 1, 2);
+  input.progress?.('nearest training images', 1, 3);
   // Every real image known not to be a member may serve: held-out ones first, then ones from outside the dataset.
   const outsiders = new Rng(deriveSeed(settings.seed, 'outsiders')).shuffle([...(input.outsiders ?? [])]);
   const baselineImages = [...sides.heldOut, ...outsiders].slice(0, settings.baselineImages);
