@@ -47,7 +47,7 @@ export async function trainSpeechCommand(argv: string[]): Promise<void> {
   const voiceWarp = values['voice-warp'] === undefined ? SPEECH_DEFAULTS.voiceWarp : Number(values['voice-warp']);
   checkRange('voice-warp', voiceWarp, { min: 0, max: 0.3 });
   const masks = values.masks === undefined ? SPEECH_DEFAULTS.masks : Number(values.masks);
-  if (!Number.isInteger(masks) || masks < 0 || masks > 4) throw new ConfigError(`--masks must be a whole number in [0, 4], got ${values.masks}`);
+  checkRange('masks', masks, { min: 0, max: 4, integer: true });
   const dropout = values.dropout === undefined ? SPEECH_DEFAULTS.dropout : Number(values.dropout);
   checkRange('dropout', dropout, { min: 0, max: 0.9 });
   const standardiseOver = (values.standardise as string | undefined) ?? SPEECH_DEFAULTS.standardiseOver;

@@ -115,9 +115,8 @@ export function logMelEnergies(samples: Float32Array): { frames: number; energie
 /**
  * Each filter's energies standardised with its mean and variance pooled over all the utterances given
  * (cepstral mean and variance normalisation): over one utterance, or over every utterance of a speaker, as
- * Kaldi's recipes do by default. A short word standardised by itself loses its own average spectrum ("one"
- * and "nine" both end in the same nasal); a speaker's statistics take out the voice and the microphone and
- * leave the word.
+ * Kaldi's recipes do by default. A short word standardised by itself loses its own average spectrum with
+ * the voice's; a speaker's statistics take out the voice and the microphone and leave the word.
  */
 export function standardise(utterances: readonly Utterance[]): Float32Array[] {
   const statistics = filterStatistics(utterances);

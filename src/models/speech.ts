@@ -8,6 +8,7 @@
 import { deriveSeed, ops, tensor, tidy, type Tensor, type Variable } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { MEL_BINS } from '../codecs/logMel.js';
+import type { Standardisation } from '../data/speech.js';
 import { BLANK, CTC_VOCAB_SIZE } from '../codecs/ctcAlphabet.js';
 import { heInitParams, type LossOptions, type Params, type TrainableModel } from './model.js';
 
@@ -28,7 +29,7 @@ export interface SpeechConfig {
    * What the features are standardised over: each utterance, or every utterance of a speaker (then a
    * recording heard alone is its own speaker). Files from before this setting: 'utterance'.
    */
-  readonly standardiseOver: 'utterance' | 'speaker';
+  readonly standardiseOver: Standardisation;
   /** Training only: SpecAugment masks per utterance, this many frequency bands and this many stretches of time. */
   readonly masks: number;
   /** Training only: the rate at which the hidden frames and each temporal layer's output are dropped. */
