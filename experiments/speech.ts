@@ -32,8 +32,14 @@ function modelSettings(): SpeechModelSettings {
   return {
     ...SPEECH_DEFAULTS, contextLayers: number('context-layers', SPEECH_DEFAULTS.contextLayers), globalContext: flag('global-context', 'on') === 'on',
     voiceWarp: number('voice-warp', SPEECH_DEFAULTS.voiceWarp), masks: number('masks', SPEECH_DEFAULTS.masks), dropout: number('dropout', SPEECH_DEFAULTS.dropout),
-    standardiseOver: flag('standardise', SPEECH_DEFAULTS.standardiseOver) === 'utterance' ? 'utterance' : 'speaker',
+    standardiseOver: standardisation(flag('standardise', SPEECH_DEFAULTS.standardiseOver)),
   };
+}
+
+/** --standardise: a misspelt value is refused rather than read as the default. */
+function standardisation(value: string): SpeechModelSettings['standardiseOver'] {
+  if (value !== 'speaker' && value !== 'utterance') throw new Error(`--standardise must be speaker or utterance, got ${value}`);
+  return value;
 }
 
 async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>, lexicon: Lexicon) {
