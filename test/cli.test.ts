@@ -143,6 +143,8 @@ test('train tagger on MNIST -> tag a PNG; kinds are not mixed up', () => {
   assert.match(audit.stdout, /membership attack.* reaches AUC/);
   const report = JSON.parse(readFileSync(at('tagger-audit/audit.json'), 'utf8'));
   assert.equal(report.membership.members, 40);
+  // One of three answers, and never an all-clear: with 40 and 40 images a small difference would not show.
+  assert.match(report.verdict, /Verdict: (the tagger has memorised|the tagger fits its training images slightly better|no difference shows between its 40 training and \d+ held-out images; a small one would not)/);
   assert.deepEqual(report.attacks.map((a: { attack: string }) => a.attack), ['LiRA online', 'LiRA offline', 'RMIA']);
   assert.equal(report.references.count, 8);
   assert.equal(readdirSync(at('tagger-audit/reference-models')).filter((f) => f.endsWith('.safetensors')).length, 8);

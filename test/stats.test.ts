@@ -62,3 +62,16 @@ test('the smallest detectable excess of near-copies, and the draws that would de
   assert.equal(drawsToDetect(0.05, 10, 5), Infinity, 'a small, noisy baseline can never resolve 5 points');
   assert.ok(detectableExcess(drawsToDetect(0.05, 1000, 30), 1000, 30) <= 0.05 + 1e-9);
 });
+
+test('membership evidence: a small real gap is "slight", never read as none; no gap shows none; a wide gap is a signal', async () => {
+  const { lossThresholdAttack, membershipEvidence } = await import('../src/audit/membership.js');
+  const rng = new Rng(11);
+  const losses = (n: number, shift: number) => Array.from({ length: n }, () => 2 + shift + rng.normal() * 0.1);
+  // AUC of a shift d between two normals of sd 0.1: Phi(d / 0.141); 0.018 gives about 0.55.
+  const small = lossThresholdAttack(losses(1000, -0.018), losses(1000, 0));
+  assert.ok(small.auc.low > 0.5 && small.auc.low <= 0.55, `AUC ${JSON.stringify(small.auc)}: this case needs an interval between 0.5 and 0.55`);
+  assert.equal(membershipEvidence(small.auc), 'slight');
+  assert.equal(membershipEvidence(lossThresholdAttack(losses(1000, 0), losses(1000, 0)).auc), 'none shown');
+  assert.equal(membershipEvidence(lossThresholdAttack(losses(200, -0.1), losses(200, 0)).auc), 'signal');
+  assert.equal(membershipEvidence({ estimate: NaN, low: NaN, high: NaN }), 'none shown', 'a verdict never rests on NaN');
+});

@@ -13,7 +13,7 @@ import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { detectableExcess, drawsToDetect, wilson, type Interval } from './stats.js';
 import { robustNearest, thresholdAtFalseAlarms, type RobustMatch } from './robustCopies.js';
-import { lossThresholdAttack, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, membershipEvidence, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
 import { denoisingLosses, meanOverSteps } from './imageLosses.js';
 import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
 import { diffusionReferenceFamily } from './referenceFamilies.js';
@@ -259,7 +259,7 @@ function verdictOf(r: Omit<ImageAuditReport, 'verdict'>): string {
   const copiesByPixels = g.low > b.high;
   const copiesRobustly = rc.generated.low > rc.baseline.high;
   const copies = copiesByPixels || copiesRobustly;
-  const members = strongest.auc.low > 0.55;
+  const evidence = membershipEvidence(strongest.auc);
   const baselineHits = r.baseline.matches.filter((m) => m.nearCopy).length;
   const needed = drawsToDetect(COPY_TOLERANCE, r.baseline.matches.length, baselineHits);
   const sentences = [
@@ -268,12 +268,13 @@ function verdictOf(r: Omit<ImageAuditReport, 'verdict'>): string {
     `Allowing for shifts, mirroring, colour changes and crops, ${pct(rc.generated.estimate)} (${pct(rc.generated.low)}-${pct(rc.generated.high)}) come closer to a training image than all but ${pct(rc.falseAlarmRate)} of those real images do.`,
     `${strongest === r.membership ? 'A membership attack on the denoising loss' : `The strongest membership attack, ${strongest.attack},`} reaches AUC ${strongest.auc.estimate.toFixed(3)} (${strongest.auc.low.toFixed(3)}-${strongest.auc.high.toFixed(3)}; 0.5 is guessing).`,
   ];
-  const membersClause = members ? ', but the model fits its training images measurably better than unseen ones' : '';
+  const fit = evidence === 'slight' ? 'slightly better (an AUC interval above 0.5, below the audits\' 0.55)' : 'measurably better';
+  const membersClause = evidence !== 'none shown' ? `, but the model fits its training images ${fit} than unseen ones` : '';
   if (copies) sentences.push(`Verdict: the model reproduces training images: it generates near-copies${copiesByPixels ? '' : ' (shifted, mirrored, recoloured or cropped)'} far more often than unseen images resemble the training set.`);
   else if (r.detectableExcess > COPY_TOLERANCE) {
     sentences.push(`Verdict: cannot tell whether it copies${membersClause}: with ${r.generations.length} generations against ${r.baseline.matches.length} baseline images, an excess of near-copies up to ${pct(r.detectableExcess)} would go unseen; ` +
       (Number.isFinite(needed) ? `about ${needed} generations would resolve ${pct(COPY_TOLERANCE)}.` : `more baseline images would be needed to resolve ${pct(COPY_TOLERANCE)}.`));
-  } else if (members) sentences.push(`Verdict: no more near-copies than the baseline (an excess of ${pct(r.detectableExcess)} would have shown), but the model fits its training images measurably better than unseen ones.`);
-  else sentences.push(`Verdict: no sign of copying: generations come no closer to the training set than unseen real images do (an excess of ${pct(r.detectableExcess)} would have shown).`);
+  } else if (evidence !== 'none shown') sentences.push(`Verdict: no more near-copies than the baseline (an excess of ${pct(r.detectableExcess)} would have shown)${membersClause}.`);
+  else sentences.push(`Verdict: no sign of copying: generations come no closer to the training set than unseen real images do (an excess of ${pct(r.detectableExcess)} would have shown), and no membership difference shows with ${strongest.members} and ${strongest.heldOut} images (a small one would not).`);
   return sentences.join(' ');
 }

@@ -84,6 +84,20 @@ export function lossThresholdAttack(memberLosses: readonly number[], heldOutLoss
   };
 }
 
+/**
+ * What an attack's AUC interval can say about membership. Every audit reads it the same way: a signal when
+ * the whole interval is above 0.55, slight when it clears only 0.5 (better than guessing, but small), and
+ * otherwise none shown, which with a small sample is not the same as none: never read it as an all-clear.
+ */
+export type MembershipEvidence = 'signal' | 'slight' | 'none shown';
+export const MEMBERSHIP_SIGNAL_AUC = 0.55;
+
+export function membershipEvidence(auc: Interval): MembershipEvidence {
+  if (!Number.isFinite(auc.low)) return 'none shown';
+  if (auc.low > MEMBERSHIP_SIGNAL_AUC) return 'signal';
+  return auc.low > 0.5 ? 'slight' : 'none shown';
+}
+
 /** The attack with the highest AUC: the one a verdict speaks of. */
 export function strongestAttack<A extends AttackResult>(attacks: readonly A[]): A | undefined {
   return attacks.filter((a) => Number.isFinite(a.auc.estimate)).reduce<A | undefined>((best, a) => (!best || a.auc.estimate > best.auc.estimate ? a : best), undefined);

@@ -10,7 +10,7 @@ import { speechItem, stackUtterances } from '../train/speechBatches.js';
 import { transcribeFeatures } from '../sample/ctcDecode.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
-import { lossThresholdAttack, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, membershipEvidence, MEMBERSHIP_SIGNAL_AUC, type MembershipResult } from './membership.js';
 import { clusteredRatio, wilson, type Interval } from './stats.js';
 import { spokenCanaryAudit, type SpokenCanaryReport } from './spokenCanaries.js';
 
@@ -117,14 +117,15 @@ export function runSpeechAudit(input: { model: SpeechModel; record: ModelRecord;
  * slight when only the AUC's interval clears 0.5.
  */
 export function trainingAdvantage(training: ErrorRates, held: ErrorRates, auc: Interval): 'measurable' | 'slight' | 'none' {
-  if (held.exact.high < training.exact.low || held.characterErrors.low > training.characterErrors.high || auc.low > 0.55) return 'measurable';
-  return auc.low > 0.5 ? 'slight' : 'none';
+  const evidence = membershipEvidence(auc);
+  if (held.exact.high < training.exact.low || held.characterErrors.low > training.characterErrors.high || evidence === 'signal') return 'measurable';
+  return evidence === 'slight' ? 'slight' : 'none';
 }
 
 /** Training against new speech; never an all-clear, only what these samples can show. */
 function differenceVerdict(advantage: ReturnType<typeof trainingAdvantage>, members: number, heldOut: number): string {
   if (advantage === 'measurable') return 'Verdict: the recogniser works measurably better on what it was trained on than on new speech.';
-  if (advantage === 'slight') return 'Verdict: slightly better on its training speech: the loss attack does better than guessing (its interval is above 0.5), though below the 0.55 the audits call a signal.';
+  if (advantage === 'slight') return `Verdict: slightly better on its training speech: the loss attack does better than guessing (its interval is above 0.5), though below the ${MEMBERSHIP_SIGNAL_AUC} the audits call a signal.`;
   return `Verdict: no difference shows between training and new speech with ${members} and ${heldOut} utterances; a small one would not.`;
 }
 

@@ -7,7 +7,7 @@ import type { TagVocabulary } from '../codecs/tags.js';
 import type { Tagger } from '../models/tagger.js';
 import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
-import { lossThresholdAttack, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, membershipEvidence, strongestAttack, MEMBERSHIP_SIGNAL_AUC, type AttackResult, type MembershipEvidence, type MembershipResult } from './membership.js';
 import { taggerLosses } from './imageLosses.js';
 import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
 import { taggerReferenceFamily } from './referenceFamilies.js';
@@ -74,6 +74,13 @@ export async function runTaggerAudit(input: {
     (at1?.tpr ? `and finds ${(100 * at1.tpr.estimate).toFixed(1)}% of training images at a 1% false-positive rate. `
       : `(its rate at a 1% false-positive rate cannot be resolved with ${membership.heldOut} held-out images; it needs ${at1?.heldOutNeeded ?? 100}). `) +
     `${beyond} of the ${memorised.length} best-fit training images are fit better than every held-out image. ` +
-    (strongest.auc.low > 0.55 ? 'Verdict: the tagger has memorised part of its training images.' : 'Verdict: no sign that the tagger treats its training images differently from unseen ones.');
+    taggerVerdict(membershipEvidence(strongest.auc), members.length, heldOut.length);
   return { ...report, verdict };
+}
+
+/** The membership evidence in words; "none shown" names the sample that could not show a small difference. */
+function taggerVerdict(evidence: MembershipEvidence, members: number, heldOut: number): string {
+  if (evidence === 'signal') return 'Verdict: the tagger has memorised part of its training images.';
+  if (evidence === 'slight') return `Verdict: the tagger fits its training images slightly better than unseen ones: the attack does better than guessing (its AUC interval is above 0.5), though below the ${MEMBERSHIP_SIGNAL_AUC} the audits call a signal.`;
+  return `Verdict: no difference shows between its ${members} training and ${heldOut} held-out images; a small one would not (more --examples narrow the interval).`;
 }

@@ -11,7 +11,7 @@ import { ENGRAM_VERSION } from '../version.js';
 import { capacity, type CapacityResult } from './capacity.js';
 import { exampleLosses, type ExampleTokenScores } from './exampleLoss.js';
 import { extractionSweep, type ExtractionResult } from './extraction.js';
-import { lossThresholdAttack, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, membershipEvidence, strongestAttack, MEMBERSHIP_SIGNAL_AUC, type AttackResult, type MembershipEvidence, type MembershipResult } from './membership.js';
 import { lowercasedExample, textAttacks, type ScoredExample } from './textAttacks.js';
 import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
 import { textReferenceFamily } from './referenceFamilies.js';
@@ -143,17 +143,18 @@ export async function runTextAudit(input: {
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
 /** The last sentence: it claims nothing that a figure which could not be computed would have to support. */
-function finalVerdict(f: { copies: boolean; extractionMeasured: boolean; membershipMeasured: boolean; membershipSignal: boolean }): string {
+function finalVerdict(f: { copies: boolean; extractionMeasured: boolean; membership: MembershipEvidence | undefined; members: number; heldOut: number }): string {
   if (f.copies) return 'Verdict: this model has memorised part of its training data; it reproduces training examples far more often than unseen ones.';
-  if (!f.extractionMeasured && !f.membershipMeasured) return 'Verdict: cannot tell: neither verbatim extraction nor membership could be measured on this data.';
-  if (f.membershipSignal) {
-    return f.extractionMeasured
-      ? 'Verdict: no verbatim copying beyond the held-out baseline, but the model fits training examples measurably better than unseen ones.'
-      : 'Verdict: the model fits training examples measurably better than unseen ones; verbatim copying could not be tested on this data.';
+  if (!f.extractionMeasured && !f.membership) return 'Verdict: cannot tell: neither verbatim extraction nor membership could be measured on this data.';
+  const noCopies = f.extractionMeasured ? 'no verbatim copying beyond the held-out baseline' : 'verbatim copying could not be tested on this data';
+  if (f.membership === 'signal') return `Verdict: ${noCopies}, but the model fits training examples measurably better than unseen ones.`;
+  if (f.membership === 'slight') {
+    return `Verdict: ${noCopies}; the model fits training examples slightly better than unseen ones (the attack's AUC interval is above 0.5, below the ${MEMBERSHIP_SIGNAL_AUC} the audits call a signal).`;
   }
   if (!f.extractionMeasured) return 'Verdict: no membership signal, but verbatim copying could not be tested on this data, so this is no all-clear.';
-  if (!f.membershipMeasured) return 'Verdict: no verbatim copying beyond the held-out baseline; membership could not be tested on this data.';
-  return 'Verdict: no sign of memorisation: training and held-out examples are treated alike, so what it generates comes from patterns, not copies.';
+  if (!f.membership) return 'Verdict: no verbatim copying beyond the held-out baseline; membership could not be tested on this data.';
+  // "None shown" with a sample this size: say what it could not see rather than that there is nothing.
+  return `Verdict: no sign of memorisation: no verbatim copying beyond the held-out baseline, and no membership difference shows between ${f.members} training and ${f.heldOut} held-out examples (a small one would not).`;
 }
 
 /** The verdict in plain words: every figure next to its held-out baseline. */
@@ -202,6 +203,6 @@ export function verdict(r: Omit<TextAuditReport, 'verdict'>): string {
     `against ${(Math.min(...[r.capacity.trainBits.gzip, r.capacity.trainBits.brotli].filter(Number.isFinite)) / 8e6).toFixed(2)} MB for the compressed training set: ` +
     `at most ${pct(r.capacity.maxVerbatimFraction)} of it could be stored verbatim.`);
   const copies = Boolean(longest && longest.members.rate.low > longest.heldOut.rate.high);
-  parts.push(finalVerdict({ copies, extractionMeasured: Boolean(longest), membershipMeasured, membershipSignal: membershipMeasured && strongest.auc.low > 0.55 }));
+  parts.push(finalVerdict({ copies, extractionMeasured: Boolean(longest), membership: membershipMeasured ? membershipEvidence(strongest.auc) : undefined, members: strongest.members, heldOut: strongest.heldOut }));
   return parts.join(' ');
 }
