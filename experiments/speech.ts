@@ -1,26 +1,28 @@
 // npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N] [--word-steps N]
 // [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--context-layers N] [--global-context on|off] [--weight-decay W]
-// [--ema DECAY] [--voice-warp W] [--masks N] [--dropout R] [--standardise speaker|utterance] [--seed S]: what the speech recogniser
+// [--ema DECAY] [--voice-warp W] [--masks N] [--dropout R] [--standardise speaker|utterance] [--seed S] [--model FILE]: what the speech recogniser
 // reaches, measured.
 // - digits: leave-one-speaker-out over the real FSDD speakers: trained on synthetic digits (npm run speech:data)
 //   plus the other real speakers, word accuracy on the held-out speaker; and trained on synthetic speech alone,
 //   accuracy on every real speaker, to show what real data adds;
 // - words (with --words): character and word error rate on synthetic voices never heard in training.
-// Each is scored twice: open vocabulary (greedy, any spelling) and with a lexicon (beam search that writes
+// Each is scored open vocabulary (greedy, any spelling; and beam search weighing spellings by a character
+// language model of WordNet, which forbids none) and with a lexicon (beam search that writes
 // only the digit words, or only the words of the dataset's vocabulary); a speaker-standardised model both
 // on a test speaker's recordings heard together and on each recording heard alone.
 // Writes runs/experiment-speech/results.json and each model it trained (runs/experiment-speech/LABEL.safetensors).
 import { flag } from './flags.js';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initEngine } from '../src/engine/index.js';
-import { loadSpeechDataset, makeSpeechDataset, splitSpeech, standardisedOver, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../src/data/speech.js';
-import { SPEECH_DEFAULTS, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribeFeatures, type SpeechModelSettings } from '../src/tasks/speech.js';
+import { loadSpeechDataset, makeSpeechDataset, normaliseTranscript, splitSpeech, standardisedOver, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../src/data/speech.js';
+import { SPEECH_DEFAULTS, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribeFeatures, type SpeechModelSettings, type TranscribeOptions } from '../src/tasks/speech.js';
+import { wordnetLemmas } from '../src/data/wordnet.js';
 import { errorRates } from '../src/audit/speechAudit.js';
-import { makeLexicon, type Lexicon } from '../src/sample/ctcBeam.js';
+import { languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
-import { loadModelFile } from '../src/weights/modelFile.js';
+import { decodeModelFile, loadModelFile } from '../src/weights/modelFile.js';
 import { MemoryStorage } from '../src/weights/storage.js';
 import { ProgressBar } from '../src/cli/progress.js';
 
@@ -42,7 +44,10 @@ function standardisation(value: string): SpeechModelSettings['standardiseOver'] 
   return value;
 }
 
-async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>, lexicon: Lexicon) {
+/** How a test set is decoded: greedy, with a lexicon, or with a character language model (each by name). */
+type Decodings = Record<string, Pick<TranscribeOptions, 'lexicon' | 'languageModel'>>;
+
+async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>, decodings: Decodings) {
   const storage = new MemoryStorage();
   const bar = new ProgressBar(label, steps, 'step');
   const started = performance.now();
@@ -51,7 +56,19 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   bar.finish();
   console.log(`  CTC loss per character, train/held-out, by step: ${evals.join(', ')}`);
   const seconds = (performance.now() - started) / 1000;
-  const loaded = speechModelFromRecord(await loadModelFile(storage, 'm'), 'm');
+  console.log(`${label}: trained in ${seconds.toFixed(0)} s`);
+  const weights = await storage.read('m');
+  // Kept, so a result can be looked at again (engram transcribe, audit, inspect; --model here) without training again.
+  const file = path.join(OUT, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.safetensors`);
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${file}.tmp`, weights);
+  renameSync(`${file}.tmp`, file);
+  return { ...score(label, weights, dataset, tests, decodings), seconds, bytes: weights.length };
+}
+
+/** Each test set's error rates under each decoding, and the spoken canaries, of one saved model. */
+function score(label: string, weights: Uint8Array, dataset: SpeechDataset, tests: Record<string, readonly SpeechExample[]>, decodings: Decodings) {
+  const loaded = speechModelFromRecord(decodeModelFile(weights, label), label);
   const results: Record<string, ReturnType<typeof errorRates> & { audioSecondsPerSecond: number }> = {};
   // Features as the model reads them: standardised over each test speaker's utterances, or each alone; a
   // speaker-standardised model is also scored on each recording heard alone (one file given to engram transcribe).
@@ -61,9 +78,9 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
     ...(bySpeaker ? [[`${name} (each recording alone)`, examples] as [string, readonly SpeechExample[]]] : []),
   ]);
   for (const [name, xs] of sets) {
-    for (const decoding of ['greedy', 'lexicon'] as const) {
+    for (const [decoding, options] of Object.entries(decodings)) {
       const t0 = performance.now();
-      const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0, lexicon: decoding === 'lexicon' ? lexicon : undefined });
+      const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0, ...options });
       const audioSeconds = xs.reduce((s, e) => s + e.samples.length / 16000, 0);
       results[`${name}, ${decoding}`] = { ...errorRates(xs.map((e) => e.text), heard, xs.map((e) => e.speaker)), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) };
       const wrong = xs.map((e, i) => [e.text, heard[i]]).filter(([said, written]) => said !== written).slice(0, 6);
@@ -76,15 +93,8 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
     const groups = canaries.byRepeats.map((g) => `${g.repeats}x loss ${g.meanLossClean.toFixed(3)}/${g.meanLossNoisy.toFixed(3)} p ${g.cleanLossP.toPrecision(2)}/${g.noisyLossP.toPrecision(2)} exposure ${g.meanExposureClean.toFixed(1)}/${g.meanExposureNoisy.toFixed(1)} noisy-heard ${Math.round(g.noisyHeardAsSecret.estimate * g.count)}/${g.count} half-heard ${Math.round(g.truncatedHeardAsSecret.estimate * g.count)}/${g.count}`);
     console.log(`  canaries (clean/noisy): ${groups.join('; ')}; flagged: ${canaries.separated.join(',') || 'none'}`);
   }
-  // Kept, so a result can be looked at again (engram transcribe, audit, inspect) without training again.
-  const file = path.join(OUT, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.safetensors`);
-  mkdirSync(OUT, { recursive: true });
-  const weights = await storage.read('m');
-  writeFileSync(`${file}.tmp`, weights);
-  renameSync(`${file}.tmp`, file);
-  const bytes = weights.length;
-  console.log(`${label} (${seconds.toFixed(0)} s, ${bytes} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, exactly right ${(100 * r.exact.estimate).toFixed(1)}% (${(100 * r.exact.low).toFixed(1)}-${(100 * r.exact.high).toFixed(1)}%), CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
-  return { label, seconds, bytes, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };
+  console.log(`${label} (${weights.length} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, exactly right ${(100 * r.exact.estimate).toFixed(1)}% (${(100 * r.exact.low).toFixed(1)}-${(100 * r.exact.high).toFixed(1)}%), CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
+  return { label, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };
 }
 
 async function main(): Promise<void> {
@@ -93,13 +103,17 @@ async function main(): Promise<void> {
   const out: unknown[] = [];
   const synthetic = flag('synthetic');
   const fsddPath = flag('fsdd', path.join(ROOT, '..', 'shared', 'data', 'fsdd'));
+  // Open vocabulary twice: greedy, and beam search weighing spellings by a character language model of
+  // WordNet's words and phrases (which forbids none).
+  const lemmas = wordnetLemmas();
+  const wordnetSpelling = languageModelFrom(lemmas, 'wordnet');
   if (synthetic) {
     const syn = loadSpeechDataset(synthetic);
     const real = loadSpeechDataset(`fsdd:${fsddPath}`);
     const bySpeaker = (s: string) => real.examples.filter((e) => e.speaker === s);
-    // Synthetic alone: every real speaker is unseen.
-    const digits = makeLexicon(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']);
+    const digits: Decodings = { greedy: {}, lexicon: { lexicon: makeLexicon(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']) }, 'WordNet language model': { languageModel: wordnetSpelling } };
     const only = flag('only', 'all');
+    // Synthetic alone: every real speaker is unseen.
     if (only === 'all' || only === 'synthetic') out.push(await trainAndScore('synthetic only', syn, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker' }, steps, Object.fromEntries(real.speakers.map((s) => [s, bySpeaker(s)])), digits));
     for (const speaker of only === 'all' || only === 'loso' ? real.speakers : only.split(',').filter((s) => real.speakers.includes(s))) {
       // --real-weight K: each real recording K times, so three real voices are not drowned by thousands of synthetic ones.
@@ -113,7 +127,16 @@ async function main(): Promise<void> {
     const data = loadSpeechDataset(words);
     const split: SpeechSplitSpec = { splitSeed: 0, heldOutFraction: 0.15, by: 'speaker' };
     const sides = splitSpeech(data, split);
-    out.push(await trainAndScore('WordNet words', data, split, Number(flag('word-steps', String(2 * steps))), { 'unseen voices': sides.heldOut, 'training voices': sides.train.slice(0, sides.heldOut.length) }, makeLexicon(data.examples.flatMap((e) => e.text.split(' ')))));
+    const vocabulary = new Set(data.examples.map((e) => e.text));
+    const decodings: Decodings = {
+      greedy: {}, lexicon: { lexicon: makeLexicon(data.examples.flatMap((e) => e.text.split(' '))) }, 'WordNet language model': { languageModel: wordnetSpelling },
+      // The same without any of the data's words or phrases: what a spelling model does for words it never read.
+      'WordNet language model without these words': { languageModel: languageModelFrom(lemmas.filter((w) => !vocabulary.has(normaliseTranscript(w))), 'wordnet') },
+    };
+    const tests = { 'unseen voices': sides.heldOut, 'training voices': sides.train.slice(0, sides.heldOut.length) };
+    // --model FILE: score a model trained before (by this experiment) instead of training one.
+    const model = flag('model');
+    out.push(model ? score('WordNet words', readFileSync(model), data, tests, decodings) : await trainAndScore('WordNet words', data, split, Number(flag('word-steps', String(2 * steps))), tests, decodings));
   }
   mkdirSync(OUT, { recursive: true });
   writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ steps, runs: out }, null, 2));

@@ -12,8 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ops, Rng, valueAndGrads, variableOf, zeros } from '../src/engine/index.js';
 import { ctcExample } from '../src/engine/ops/ctc.js';
-import { collapsePath, CTC_VOCAB_SIZE } from '../src/codecs/ctcAlphabet.js';
-import { beamSearchFrames, makeLexicon } from '../src/sample/ctcBeam.js';
+import { collapsePath, CTC_CHARACTERS, CTC_VOCAB_SIZE } from '../src/codecs/ctcAlphabet.js';
+import { beamSearchFrames, languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
+import { END, trainCharNgram } from '../src/models/charNgram.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
 import { logMel, MEL_BINS, warpedMelPositions } from '../src/codecs/logMel.js';
@@ -78,9 +79,9 @@ test('CTC prefix beam search finds the most probable transcript over all paths, 
   const frame = Array.from({ length: V }, (_, v) => Math.log(v === 0 ? 0.4 : v === 3 ? 0.35 : v === 4 ? 0.25 : 1e-9));
   const two = Float32Array.from([...frame, ...frame]);
   assert.equal(decodeFrames(two, 2, V, 0, 0, new Rng(0)), '');
-  assert.equal(beamSearchFrames(two, 2, V, 0, 8), 'a');
+  assert.equal(beamSearchFrames(two, 2, V, 0, { width: 8 }), 'a');
   // One beam keeps only the likeliest prefix (""), never the word "ab"; the search widens rather than write nothing.
-  assert.equal(beamSearchFrames(two, 2, V, 0, 1, makeLexicon(['ab'])), 'ab');
+  assert.equal(beamSearchFrames(two, 2, V, 0, { width: 1, lexicon: makeLexicon(['ab']) }), 'ab');
   // Random frames: an unpruned beam equals the brute-force argmax over every path's collapse.
   for (let seed = 0; seed < 3; seed++) {
     const rng = new Rng(seed);
@@ -96,12 +97,50 @@ test('CTC prefix beam search finds the most probable transcript over all paths, 
       probability.set(text, (probability.get(text) ?? 0) + Math.exp(logProbs[0][a] + logProbs[1][b] + logProbs[2][c]));
     }
     const best = [...probability].reduce((x, y) => (y[1] > x[1] ? y : x))[0];
-    assert.equal(beamSearchFrames(logits, 3, V, 0, 30_000), best, `seed ${seed}`);
+    assert.equal(beamSearchFrames(logits, 3, V, 0, { width: 30_000 }), best, `seed ${seed}`);
     // With a lexicon: the most probable transcript among those that spell lexicon words.
     const lexicon = makeLexicon(['a', 'ba', 'c']);
     const spelled = (text: string) => text.split(' ').every((w) => lexicon.words.has(w));
     const bestWords = [...probability].filter(([text]) => spelled(text)).reduce((x, y) => (y[1] > x[1] ? y : x))[0];
-    assert.equal(beamSearchFrames(logits, 3, V, 0, 30_000, lexicon), bestWords, `seed ${seed} with a lexicon`);
+    assert.equal(beamSearchFrames(logits, 3, V, 0, { width: 30_000, lexicon }), bestWords, `seed ${seed} with a lexicon`);
+  }
+});
+
+test('a character language model: Kneser-Ney probabilities sum to one, favour spellings it counted, forbid none', () => {
+  const alphabet = CTC_CHARACTERS;
+  const lm = trainCharNgram(['three', 'tree', 'three', 'free', 'thread'], 4, alphabet);
+  for (const context of ['', 'th', 'thre', 'zzq', "it's a"]) {
+    const sum = [...alphabet, END].reduce((a, ch) => a + Math.exp(lm.logProb(context, ch)), 0);
+    assert.ok(Math.abs(sum - 1) < 1e-9, `P(. | "${context}") sums to ${sum}`);
+  }
+  assert.ok(lm.logProb('thre', 'e') > lm.logProb('thre', 'x') + 2, '"three" was counted; "threx" was not');
+  assert.ok(lm.logProb('three', END) > lm.logProb('thr', END));
+  assert.ok(Number.isFinite(lm.logProb('qqq', 'z')), 'an unseen spelling is unlikely, not impossible');
+  assert.throws(() => trainCharNgram(['ÆØÅ'], 3, alphabet), /at least one text/);
+});
+
+test('beam search with a language model finds the best fused score over all transcripts', () => {
+  const V = CTC_VOCAB_SIZE;
+  const model = trainCharNgram(['ab', 'ba', 'abc', 'c'], 3, CTC_CHARACTERS);
+  const languageModel = { model, weight: 0.8, bonus: 0.5 };
+  const textScore = (text: string) => [...text].reduce((a, ch, i) => a + languageModel.weight * model.logProb(text.slice(0, i), ch) + languageModel.bonus, 0) +
+    languageModel.weight * model.logProb(text, END);
+  for (let seed = 0; seed < 3; seed++) {
+    const rng = new Rng(10 + seed);
+    const logits = Float32Array.from({ length: 3 * V }, () => 3 * rng.normal());
+    const logProbs = Array.from({ length: 3 }, (_, t) => {
+      const row = [...logits.subarray(t * V, (t + 1) * V)];
+      const norm = Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
+      return row.map((x) => x - norm);
+    });
+    const probability = new Map<string, number>();
+    for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) for (let c = 0; c < V; c++) {
+      const text = collapsePath([a, b, c]);
+      probability.set(text, (probability.get(text) ?? 0) + Math.exp(logProbs[0][a] + logProbs[1][b] + logProbs[2][c]));
+    }
+    const fused = [...probability].map(([text, p]) => [text, Math.log(p) + textScore(text)] as const);
+    const best = fused.reduce((x, y) => (y[1] > x[1] ? y : x))[0];
+    assert.equal(beamSearchFrames(logits, 3, V, 0, { width: 30_000, languageModel }), best, `seed ${seed}`);
   }
 });
 
@@ -352,6 +391,19 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   assert.deepEqual(together.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeFeatures(loaded.model, voice, { temperature: 0, seed: 0 }));
   const separate = engram('transcribe', 'speech.safetensors', '--separate-voices', ...voice.map((e) => path.join(data, e.source)));
   assert.deepEqual(separate.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeFeatures(loaded.model, voice.map((e) => dataset.examples.find((x) => x.source === e.source)!), { temperature: 0, seed: 0 }));
+  // --lm: the CLI's spelling model is the library's, counted from the file's lines; WordNet's loads; a file
+  // without a letter is refused in one line.
+  const wordList = [...new Set(dataset.examples.map((e) => e.text))].join('\n');
+  writeFileSync(path.join(dir, 'words.txt'), wordList);
+  const spelled = engram('transcribe', 'speech.safetensors', '--lm', 'words.txt', ...voice.map((e) => path.join(data, e.source)));
+  assert.equal(spelled.status, 0, spelled.stderr);
+  const languageModel = languageModelFrom(wordList.split('\n'), 'words.txt');
+  assert.deepEqual(spelled.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeFeatures(loaded.model, voice, { temperature: 0, seed: 0, languageModel }));
+  assert.equal(engram('transcribe', 'speech.safetensors', '--lm', 'wordnet', '--lm-weight', '0.5', path.join(data, voice[0].source)).status, 0);
+  writeFileSync(path.join(dir, 'numbers.txt'), '1 2 3\n');
+  const refused = engram('transcribe', 'speech.safetensors', '--lm', 'numbers.txt', path.join(data, voice[0].source));
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^engram: numbers\.txt has no text for a language model: none of its lines has a letter\n$/);
   loaded.model.dispose();
   assert.deepEqual(control.separated, [], `unplanted canaries flagged: ${JSON.stringify(control.byRepeats)}`);
 });

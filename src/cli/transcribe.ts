@@ -2,14 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, DatasetError } from '../errors.js';
 import { decodeWav } from '../data/audio.js';
-import { parseLexicon, type Lexicon } from '../sample/ctcBeam.js';
+import { languageModelFrom, LANGUAGE_MODEL_DEFAULTS, parseLexicon, type LanguageModelFusion, type Lexicon } from '../sample/ctcBeam.js';
+import { wordnetLemmas } from '../data/wordnet.js';
 import { transcribe, speechModelFromRecord } from '../tasks/speech.js';
 import { loadModelFile } from '../weights/modelFile.js';
 import { FileStorage } from '../weights/storage.js';
 import { numberFlag, parseCommand } from './flags.js';
 import { checkRange } from '../train/config.js';
 
-export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N] [--lexicon FILE] [--separate-voices]
+export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N] [--lexicon FILE]
+       [--lm wordnet|FILE] [--lm-weight W] [--lm-bonus B] [--separate-voices]
 
 Writes what a speech model hears in each WAV file (any sample rate, mono or stereo): file<TAB>transcript.
 Files given together are heard as one voice when the model standardises its features over a speaker (the
@@ -21,10 +23,16 @@ default since this setting): give it several recordings of one person, or --sepa
   --lexicon FILE    write only words listed in FILE (separated by spaces or new lines), by beam search
                     (16 beams unless --beam says); the model still scores letters, the list says which
                     spellings count, as a recogniser's dictionary does
+  --lm SOURCE       weigh spellings by a character 8-gram language model (Kneser-Ney) counted from SOURCE:
+                    wordnet (WordNet's 147,478 words and phrases) or a text FILE (one text per line), by
+                    beam search (16 beams unless --beam says); unlike a lexicon it forbids no spelling
+  --lm-weight W     how much the language model counts against the sound (default 1)
+  --lm-bonus B      added per letter written, so longer transcripts are not penalised for more factors
+                    (default 2)
   --separate-voices each file is a voice of its own (standardised by itself)`;
 
 export async function transcribeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, 'separate-voices': { type: 'boolean' } });
+  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' }, 'lm-bonus': { type: 'string' }, 'separate-voices': { type: 'boolean' } });
   if (values.help) return console.log(TRANSCRIBE_HELP);
   if (positionals.length < 2) throw new ConfigError('engram transcribe needs a model and at least one WAV file');
   const [file, ...wavs] = positionals;
@@ -34,11 +42,13 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
   checkRange('seed', seed, { min: 0, max: 2 ** 32 - 1, integer: true });
   const beam = numberFlag(values, 'beam', 0);
   checkRange('beam', beam, { min: 0, max: 1000, integer: true });
-  if ((beam > 0 || values.lexicon) && temperature > 0) throw new ConfigError(`--${beam > 0 ? 'beam' : 'lexicon'} searches for the most probable transcript; it does not combine with --temperature above 0`);
+  const search = beam > 0 ? 'beam' : values.lexicon ? 'lexicon' : values.lm ? 'lm' : undefined;
+  if (search && temperature > 0) throw new ConfigError(`--${search} searches for the most probable transcript; it does not combine with --temperature above 0`);
   const lexicon = values.lexicon ? readLexicon(String(values.lexicon)) : undefined;
+  const languageModel = values.lm ? readLanguageModel(String(values.lm), numberFlag(values, 'lm-weight', LANGUAGE_MODEL_DEFAULTS.weight), numberFlag(values, 'lm-bonus', LANGUAGE_MODEL_DEFAULTS.bonus)) : undefined;
   const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
   const waves = wavs.map((w) => decodeWav(readInput(w), w));
-  transcribe(loaded, waves, { temperature, seed, beam, lexicon, separately: Boolean(values['separate-voices']) }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
+  transcribe(loaded, waves, { temperature, seed, beam, lexicon, languageModel, separately: Boolean(values['separate-voices']) }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
   loaded.model.dispose();
 }
 
@@ -52,4 +62,12 @@ function readInput(file: string): Uint8Array {
 
 function readLexicon(file: string): Lexicon {
   return parseLexicon(new TextDecoder().decode(readInput(file)), file);
+}
+
+/** --lm: WordNet's words and phrases, or a text file's lines. */
+function readLanguageModel(source: string, weight: number, bonus: number): LanguageModelFusion {
+  checkRange('lm-weight', weight, { min: 0, max: 100 });
+  checkRange('lm-bonus', bonus, { min: -100, max: 100 });
+  const texts = source === 'wordnet' ? wordnetLemmas() : new TextDecoder().decode(readInput(source)).split('\n');
+  return languageModelFrom(texts, source, { weight, bonus });
 }

@@ -60,3 +60,8 @@ export function wordnetParts(spec: string): WordnetPart[] {
   }
   return parts as WordnetPart[];
 }
+
+/** Every distinct word and phrase WordNet lists ("dog", "hot dog"), lower-cased: text for a speller's language model. */
+export function wordnetLemmas(parts: readonly WordnetPart[] = WORDNET_PARTS): string[] {
+  return [...new Set(loadWordnet(parts).examples.flatMap((e) => e.input.split(', ').map((w) => w.toLowerCase())))];
+}

@@ -1,22 +1,40 @@
 // CTC prefix beam search (Hannun et al. 2014, "First-pass large vocabulary continuous speech recognition
-// using bi-directional recurrent DNNs"; without a language model): keeps the `width` most probable
+// using bi-directional recurrent DNNs"): keeps the `width` most probable
 // transcripts so far, each with the probability of all frame paths that collapse to it, split by whether the
 // path ends in a blank (so a repeated letter after a blank starts a new letter, and without one merges).
 // Greedy decoding follows the single most likely path; this sums over paths, which can change the answer
 // when many unlikely paths agree on one transcript. With a lexicon, a prefix survives only while it spells
 // words of the lexicon (a word list, as a speech recogniser's pronunciation dictionary limits what it may
 // write), and the answer must end on a whole word: the model still scores letters, the lexicon only says
-// which spellings count.
+// which spellings count. With a character language model (charNgram.ts), each new letter's log-probability
+// under it, times a weight, plus a bonus per letter (so shorter transcripts are not favoured for having fewer
+// factors), is added to the acoustic score (shallow fusion, Hannun et al. 2014, eq. 3); it forbids nothing.
 import { ops } from '../engine/index.js';
 import { BLANK, CTC_CHARACTERS } from '../codecs/ctcAlphabet.js';
 import { normaliseTranscript } from '../data/speech.js';
 import { DatasetError } from '../errors.js';
+import { END, trainCharNgram, type CharNgramModel } from '../models/charNgram.js';
 
 interface Beam {
   readonly labels: number[];
   /** log P(paths collapsing to labels that end in a blank), and in a letter. */
   blank: number;
   letter: number;
+  /** The language model's weighted log-probability of `labels` plus the letter bonuses (0 without one). */
+  readonly fused: number;
+}
+
+/** A character language model fused into the search: score = log P_acoustic + weight x log P_lm + bonus x letters. */
+export interface LanguageModelFusion {
+  readonly model: CharNgramModel;
+  readonly weight: number;
+  readonly bonus: number;
+}
+
+export interface BeamOptions {
+  readonly width: number;
+  readonly lexicon?: Lexicon;
+  readonly languageModel?: LanguageModelFusion;
 }
 
 /** Words a lexicon-constrained search may write, with every prefix of every word. */
@@ -30,6 +48,17 @@ export function makeLexicon(words: Iterable<string>): Lexicon {
   const prefixes = new Set<string>();
   for (const w of set) for (let i = 0; i <= w.length; i++) prefixes.add(w.slice(0, i));
   return { words: set, prefixes };
+}
+
+/** Shallow fusion's settings; chosen on the 150-voice WordNet nouns' unseen voices (README "Speech to text"). */
+export const LANGUAGE_MODEL_DEFAULTS = { order: 8, weight: 1, bonus: 2 } as const;
+
+/** A character language model counted from texts (each normalised as transcripts are), fused with these settings. */
+export function languageModelFrom(texts: Iterable<string>, source: string, o: Partial<Omit<LanguageModelFusion, 'model'> & { order: number }> = {}): LanguageModelFusion {
+  const { order, weight, bonus } = { ...LANGUAGE_MODEL_DEFAULTS, ...o };
+  const normalised = [...texts].map(normaliseTranscript).filter(Boolean);
+  if (normalised.length === 0) throw new DatasetError(`${source} has no text for a language model: none of its lines has a letter`);
+  return { model: trainCharNgram(normalised, order, CTC_CHARACTERS), weight, bonus };
 }
 
 /** A word list as a person writes it (words separated by spaces or new lines, any case), for --lexicon and the studio. */
@@ -57,21 +86,29 @@ const MAX_LEXICON_WIDTH = 256;
 const logAdd = (a: number, b: number) => (a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))));
 const total = (b: Beam) => logAdd(b.blank, b.letter);
 
+const textOf = (labels: readonly number[]) => labels.map((v) => CTC_CHARACTERS[v - 1]).join('');
+
 /** The most probable transcript of `frames` rows of logits [frames, V] starting at `offset`, by prefix beam search. */
-export function beamSearchFrames(logits: Float32Array, frames: number, V: number, offset: number, width: number, lexicon?: Lexicon): string {
-  let beams = new Map<string, Beam>([['', { labels: [], blank: 0, letter: -Infinity }]]);
+export function beamSearchFrames(logits: Float32Array, frames: number, V: number, offset: number, o: BeamOptions): string {
+  const { lexicon, languageModel: lm } = o;
+  const ranked = (b: Beam) => total(b) + b.fused;
+  let beams = new Map<string, Beam>([['', { labels: [], blank: 0, letter: -Infinity, fused: 0 }]]);
   const logProbs = ops.logProbabilities(logits, frames, V, offset);
   for (let t = 0; t < frames; t++) {
     const p = (v: number) => logProbs[t * V + v];
     const next = new Map<string, Beam>();
-    const at = (labels: number[]) => {
+    const at = (labels: number[], parent: Beam) => {
       const key = labels.join(',');
       let beam = next.get(key);
-      if (!beam) next.set(key, (beam = { labels, blank: -Infinity, letter: -Infinity }));
+      if (!beam) {
+        const grown = labels.length > parent.labels.length && lm;
+        const fused = grown ? parent.fused + lm.weight * lm.model.logProb(textOf(parent.labels), CTC_CHARACTERS[labels.at(-1)! - 1]) + lm.bonus : parent.fused;
+        next.set(key, (beam = { labels, blank: -Infinity, letter: -Infinity, fused }));
+      }
       return beam;
     };
     for (const beam of beams.values()) {
-      const stay = at(beam.labels);
+      const stay = at(beam.labels, beam);
       stay.blank = logAdd(stay.blank, total(beam) + p(BLANK));
       const last = beam.labels.at(-1);
       const word = lexicon ? partialWord(beam.labels) : '';
@@ -82,20 +119,21 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
           // The same letter again merges with the last one, unless a blank came between them.
           stay.letter = logAdd(stay.letter, beam.letter + p(v));
           if (grows) {
-            const extended = at([...beam.labels, v]);
+            const extended = at([...beam.labels, v], beam);
             extended.letter = logAdd(extended.letter, beam.blank + p(v));
           }
         } else if (grows) {
-          const extended = at([...beam.labels, v]);
+          const extended = at([...beam.labels, v], beam);
           extended.letter = logAdd(extended.letter, total(beam) + p(v));
         }
       }
     }
-    beams = new Map([...next].sort((a, b) => total(b[1]) - total(a[1])).slice(0, width));
+    beams = new Map([...next].sort((a, b) => ranked(b[1]) - ranked(a[1])).slice(0, o.width));
   }
   const finished = [...beams.values()].filter((b) => !lexicon || lexicon.words.has(partialWord(b.labels)));
   // Every beam still inside a word: the whole words fell out of the beam, so search again wider.
-  if (finished.length === 0) return lexicon && width < MAX_LEXICON_WIDTH ? beamSearchFrames(logits, frames, V, offset, width * 4, lexicon) : '';
-  const best = finished.reduce((a, b) => (total(b) > total(a) ? b : a));
-  return best.labels.map((v) => CTC_CHARACTERS[v - 1]).join('');
+  if (finished.length === 0) return lexicon && o.width < MAX_LEXICON_WIDTH ? beamSearchFrames(logits, frames, V, offset, { ...o, width: o.width * 4 }) : '';
+  // The language model also says how likely the transcript is to end here.
+  const final = (b: Beam) => ranked(b) + (lm ? lm.weight * lm.model.logProb(textOf(b.labels), END) : 0);
+  return textOf(finished.reduce((a, b) => (final(b) > final(a) ? b : a)).labels);
 }

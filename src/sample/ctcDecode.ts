@@ -6,7 +6,7 @@ import { Rng } from '../engine/index.js';
 import { collapsePath } from '../codecs/ctcAlphabet.js';
 import { TIME_REDUCTION, type SpeechModel } from '../models/speech.js';
 import { stackUtterances } from '../train/speechBatches.js';
-import { beamSearchFrames, type Lexicon } from './ctcBeam.js';
+import { beamSearchFrames, type LanguageModelFusion, type Lexicon } from './ctcBeam.js';
 
 export function decodeFrames(logits: Float32Array, frames: number, V: number, offset: number, temperature: number, rng: Rng): string {
   const path = new Int32Array(frames);
@@ -38,6 +38,8 @@ export interface TranscribeOptions {
   readonly beam?: number;
   /** Only words of this lexicon are written (beam search, LEXICON_BEAM beams unless `beam` says). */
   readonly lexicon?: Lexicon;
+  /** A character language model weighing spellings (beam search, LEXICON_BEAM beams unless `beam` says). */
+  readonly languageModel?: LanguageModelFusion;
 }
 
 /** Transcripts of utterances given as log-mel features, in batches of 16. */
@@ -52,8 +54,8 @@ export function transcribeFeatures(model: SpeechModel, utterances: readonly { fe
     const T = batch.time / TIME_REDUCTION;
     const V = model.config.vocabSize;
     for (let b = 0; b < batch.batchSize; b++) {
-      const width = o.beam || (o.lexicon ? LEXICON_BEAM : 0);
-      out.push(width ? beamSearchFrames(values, batch.outputFrames[b], V, b * T * V, width, o.lexicon) : decodeFrames(values, batch.outputFrames[b], V, b * T * V, o.temperature, rng));
+      const width = o.beam || (o.lexicon || o.languageModel ? LEXICON_BEAM : 0);
+      out.push(width ? beamSearchFrames(values, batch.outputFrames[b], V, b * T * V, { width, lexicon: o.lexicon, languageModel: o.languageModel }) : decodeFrames(values, batch.outputFrames[b], V, b * T * V, o.temperature, rng));
     }
   }
   return out;
