@@ -404,6 +404,7 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   const refused = engram('transcribe', 'speech.safetensors', '--lm', 'numbers.txt', path.join(data, voice[0].source));
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^engram: numbers\.txt has no text for a language model: none of its lines has a letter\n$/);
+  assert.match(engram('transcribe', 'speech.safetensors', '--lm-weight', '2', path.join(data, voice[0].source)).stderr, /^engram: --lm-weight weighs a language model; give one with --lm wordnet or --lm FILE\n$/);
   loaded.model.dispose();
   assert.deepEqual(control.separated, [], `unplanted canaries flagged: ${JSON.stringify(control.byRepeats)}`);
 });

@@ -45,6 +45,7 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
   const search = beam > 0 ? 'beam' : values.lexicon ? 'lexicon' : values.lm ? 'lm' : undefined;
   if (search && temperature > 0) throw new ConfigError(`--${search} searches for the most probable transcript; it does not combine with --temperature above 0`);
   const lexicon = values.lexicon ? readLexicon(String(values.lexicon)) : undefined;
+  for (const setting of ['lm-weight', 'lm-bonus'] as const) if (values[setting] !== undefined && !values.lm) throw new ConfigError(`--${setting} weighs a language model; give one with --lm wordnet or --lm FILE`);
   const languageModel = values.lm ? readLanguageModel(String(values.lm), numberFlag(values, 'lm-weight', LANGUAGE_MODEL_DEFAULTS.weight), numberFlag(values, 'lm-bonus', LANGUAGE_MODEL_DEFAULTS.bonus)) : undefined;
   const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
   const waves = wavs.map((w) => decodeWav(readInput(w), w));
