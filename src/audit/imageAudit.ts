@@ -13,7 +13,7 @@ import type { ModelRecord } from '../weights/modelFile.js';
 import { ENGRAM_VERSION } from '../version.js';
 import { detectableExcess, drawsToDetect, wilson, type Interval } from './stats.js';
 import { robustNearest, thresholdAtFalseAlarms, type RobustMatch } from './robustCopies.js';
-import { lossThresholdAttack, membershipEvidence, strongestAttack, type AttackResult, type MembershipResult } from './membership.js';
+import { lossThresholdAttack, membershipEvidence, strongestAttack, MEMBERSHIP_SIGNAL_AUC, type AttackResult, type MembershipResult } from './membership.js';
 import { denoisingLosses, meanOverSteps } from './imageLosses.js';
 import { referenceAttacks, type ReferenceOptions, type ReferenceSummary } from './referenceAudit.js';
 import { diffusionReferenceFamily } from './referenceFamilies.js';
@@ -268,7 +268,7 @@ function verdictOf(r: Omit<ImageAuditReport, 'verdict'>): string {
     `Allowing for shifts, mirroring, colour changes and crops, ${pct(rc.generated.estimate)} (${pct(rc.generated.low)}-${pct(rc.generated.high)}) come closer to a training image than all but ${pct(rc.falseAlarmRate)} of those real images do.`,
     `${strongest === r.membership ? 'A membership attack on the denoising loss' : `The strongest membership attack, ${strongest.attack},`} reaches AUC ${strongest.auc.estimate.toFixed(3)} (${strongest.auc.low.toFixed(3)}-${strongest.auc.high.toFixed(3)}; 0.5 is guessing).`,
   ];
-  const fit = evidence === 'slight' ? 'slightly better (an AUC interval above 0.5, below the audits\' 0.55)' : 'measurably better';
+  const fit = evidence === 'slight' ? `slightly better (an AUC interval above 0.5, below the audits' ${MEMBERSHIP_SIGNAL_AUC})` : 'measurably better';
   const membersClause = evidence !== 'none shown' ? `, but the model fits its training images ${fit} than unseen ones` : '';
   if (copies) sentences.push(`Verdict: the model reproduces training images: it generates near-copies${copiesByPixels ? '' : ' (shifted, mirrored, recoloured or cropped)'} far more often than unseen images resemble the training set.`);
   else if (r.detectableExcess > COPY_TOLERANCE) {

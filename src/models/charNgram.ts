@@ -54,24 +54,14 @@ export function trainCharNgram(texts: Iterable<string>, order: number, alphabet:
     const lower = context.length === 0 ? uniform : probability(context.slice(1), next);
     const c = levels[context.length].get(context);
     if (!c) return lower;
-    const seen = c.next.get(next) ?? 0;
-    return Math.max(seen - DISCOUNT, 0) / c.total + (DISCOUNT * c.next.size / c.total) * lower;
+    const count = c.next.get(next) ?? 0;
+    return Math.max(count - DISCOUNT, 0) / c.total + (DISCOUNT * c.next.size / c.total) * lower;
   };
-  // A beam search asks about the same few contexts frame after frame: each context's distribution is worked
-  // out once (bounded, so a long session does not grow without end).
-  const seen = new Map<string, Map<string, number>>();
   return {
     order,
     logProb(textSoFar, next) {
-      const context = (START.repeat(order - 1) + textSoFar).slice(textSoFar.length);
-      let row = seen.get(context);
-      if (!row) {
-        if (seen.size >= 100_000) seen.clear();
-        seen.set(context, (row = new Map([...symbols].map((ch) => [ch, Math.log(probability(context, ch))]))));
-      }
-      const logProbability = row.get(next);
-      if (logProbability === undefined) throw new RangeError(`"${next}" is not in this language model's alphabet`);
-      return logProbability;
+      if (!symbols.has(next)) throw new RangeError(`"${next}" is not in this language model's alphabet`);
+      return Math.log(probability((START.repeat(order - 1) + textSoFar).slice(textSoFar.length), next));
     },
   };
 }

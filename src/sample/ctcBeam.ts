@@ -97,18 +97,17 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
   for (let t = 0; t < frames; t++) {
     const p = (v: number) => logProbs[t * V + v];
     const next = new Map<string, Beam>();
-    const at = (labels: number[], parent: Beam) => {
+    // `fused`: the parent's language-model score plus, for a new letter, that letter's.
+    const at = (labels: number[], fused: number) => {
       const key = labels.join(',');
       let beam = next.get(key);
-      if (!beam) {
-        const grown = labels.length > parent.labels.length && lm;
-        const fused = grown ? parent.fused + lm.weight * lm.model.logProb(textOf(parent.labels), CTC_CHARACTERS[labels.at(-1)! - 1]) + lm.bonus : parent.fused;
-        next.set(key, (beam = { labels, blank: -Infinity, letter: -Infinity, fused }));
-      }
+      if (!beam) next.set(key, (beam = { labels, blank: -Infinity, letter: -Infinity, fused }));
       return beam;
     };
     for (const beam of beams.values()) {
-      const stay = at(beam.labels, beam);
+      const stay = at(beam.labels, beam.fused);
+      const context = lm ? textOf(beam.labels) : '';
+      const grown = (v: number) => (lm ? beam.fused + lm.weight * lm.model.logProb(context, CTC_CHARACTERS[v - 1]) + lm.bonus : 0);
       stay.blank = logAdd(stay.blank, total(beam) + p(BLANK));
       const last = beam.labels.at(-1);
       const word = lexicon ? partialWord(beam.labels) : '';
@@ -119,11 +118,11 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
           // The same letter again merges with the last one, unless a blank came between them.
           stay.letter = logAdd(stay.letter, beam.letter + p(v));
           if (grows) {
-            const extended = at([...beam.labels, v], beam);
+            const extended = at([...beam.labels, v], grown(v));
             extended.letter = logAdd(extended.letter, beam.blank + p(v));
           }
         } else if (grows) {
-          const extended = at([...beam.labels, v], beam);
+          const extended = at([...beam.labels, v], grown(v));
           extended.letter = logAdd(extended.letter, total(beam) + p(v));
         }
       }
