@@ -1,5 +1,5 @@
 // npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N] [--word-steps N]
-// [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--context-layers N] [--global-context on|off] [--weight-decay W]
+// [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--channels A,B] [--hidden H] [--context-layers N] [--global-context on|off] [--weight-decay W]
 // [--ema DECAY] [--voice-warp W] [--masks N] [--dropout R] [--standardise speaker|utterance] [--seed S] [--model FILE]: what the speech recogniser
 // reaches, measured.
 // - digits: leave-one-speaker-out over the real FSDD speakers: trained on synthetic digits (npm run speech:data)
@@ -32,10 +32,17 @@ const OUT = path.join(ROOT, 'runs', 'experiment-speech');
 function modelSettings(): SpeechModelSettings {
   const number = (name: string, fallback: number) => Number(flag(name, String(fallback)));
   return {
-    ...SPEECH_DEFAULTS, contextLayers: number('context-layers', SPEECH_DEFAULTS.contextLayers), globalContext: flag('global-context', 'on') === 'on',
+    ...SPEECH_DEFAULTS, channels: channels(flag('channels', SPEECH_DEFAULTS.channels.join(','))), hidden: number('hidden', SPEECH_DEFAULTS.hidden), contextLayers: number('context-layers', SPEECH_DEFAULTS.contextLayers), globalContext: flag('global-context', 'on') === 'on',
     voiceWarp: number('voice-warp', SPEECH_DEFAULTS.voiceWarp), masks: number('masks', SPEECH_DEFAULTS.masks), dropout: number('dropout', SPEECH_DEFAULTS.dropout),
     standardiseOver: standardisation(flag('standardise', SPEECH_DEFAULTS.standardiseOver)),
   };
+}
+
+/** --channels A,B: the two downsampling blocks' channels. */
+function channels(value: string): SpeechModelSettings['channels'] {
+  const [a, b, ...rest] = value.split(',').map(Number);
+  if (rest.length > 0 || !Number.isInteger(a) || !Number.isInteger(b) || a < 1 || b < 1) throw new Error(`--channels takes two whole numbers, got ${value}`);
+  return [a, b];
 }
 
 /** --standardise: a misspelt value is refused rather than read as the default. */

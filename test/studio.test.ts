@@ -278,6 +278,14 @@ test('in a real browser: a speech model opened in the page transcribes WAV files
     await page.fill('#speech-lexicon', 'up down');
     assert.match(await heard(() => page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); })),
       /^tone0\.wav\t(up|down|)\ntone1\.wav\t(up|down|)\ntone5\.wav\t(up|down|)$/, 'only words of the list');
+    // Spelling like WordNet's words: the CLI's --lm wordnet, from WordNet as the studio serves it.
+    await page.fill('#speech-lexicon', '');
+    assert.equal(await heard(() => page.check('#speech-lm')), cli('--lm', 'wordnet'), 'the WordNet language model, as the CLI');
+    assert.match(await heard(() => page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '1'; el.dispatchEvent(new Event('input')); })),
+      /set the temperature to 0/, 'a temperature with the language model is refused');
+    await page.uncheck('#speech-lm');
+    assert.equal(await heard(() => page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); })), cli(), 'greedy again');
+    await page.fill('#speech-lexicon', 'up down');
     await page.click('#record');
     await page.waitForSelector('#record[aria-pressed="true"], #speech-out .error');
     await page.waitForTimeout(1200);

@@ -6,7 +6,7 @@ import { loadWordnet, wordnetParts } from './wordnet.js';
 export * from './dataset.js';
 export * from './split.js';
 export { parseLines, textDataset } from './textFile.js';
-export { loadWordnet, WORDNET_PARTS, wordnetFromFiles, wordnetParts } from './wordnet.js';
+export { lemmasOf, loadWordnet, WORDNET_PARTS, wordnetFromFiles, wordnetParts } from './wordnet.js';
 
 export function loadTextDataset(spec: string): Dataset {
   if (spec === 'wordnet' || spec.startsWith('wordnet:')) return loadWordnet(wordnetParts(spec));

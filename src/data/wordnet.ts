@@ -63,5 +63,10 @@ export function wordnetParts(spec: string): WordnetPart[] {
 
 /** Every distinct word and phrase WordNet lists ("dog", "hot dog"), lower-cased: text for a speller's language model. */
 export function wordnetLemmas(parts: readonly WordnetPart[] = WORDNET_PARTS): string[] {
-  return [...new Set(loadWordnet(parts).examples.flatMap((e) => e.input.split(', ').map((w) => w.toLowerCase())))];
+  return lemmasOf(loadWordnet(parts));
+}
+
+/** The words and phrases of a WordNet dataset however it was read (from the package here, or fetched in the studio). */
+export function lemmasOf(wordnet: Dataset): string[] {
+  return [...new Set(wordnet.examples.flatMap((e) => e.input.split(', ').map((w) => w.toLowerCase())))];
 }

@@ -252,6 +252,7 @@ async function transcribeSpeech(): Promise<void> {
     const lines = await ask<string[]>({
       type: 'transcribe', files: speechFiles, temperature: Number($<HTMLInputElement>('speech-temperature').value),
       seed: Number($<HTMLInputElement>('speech-seed').value), lexicon: $<HTMLInputElement>('speech-lexicon').value,
+      wordnetSpelling: $<HTMLInputElement>('speech-lm').checked,
     });
     if (request === latestTranscription) out.textContent = lines.join('\n');
   } catch (error) {
@@ -388,6 +389,7 @@ function wire(): void {
   });
   $('speech-seed').addEventListener('change', transcribeSpeech);
   $('speech-lexicon').addEventListener('change', transcribeSpeech);
+  $('speech-lm').addEventListener('change', transcribeSpeech);
   $('query').addEventListener('click', askQuery);
   $<HTMLInputElement>('modelfile').addEventListener('change', (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];

@@ -18,7 +18,7 @@ import { runSpeechAudit } from '../audit/speechAudit.js';
 import { checkModelRecord } from '../tasks/checkRecord.js';
 import { renderSpeechAuditHtml } from '../report/speechHtml.js';
 import { decodeWav } from '../data/audio.js';
-import { parseLexicon } from '../sample/ctcBeam.js';
+import { languageModelFrom, parseLexicon, type LanguageModelFusion } from '../sample/ctcBeam.js';
 import { runTextAudit, TEXT_AUDIT_DEFAULTS } from '../audit/textAudit.js';
 import { defaultLossSteps, IMAGE_AUDIT_DEFAULTS, runImageAudit } from '../audit/imageAudit.js';
 import { renderTextAuditHtml } from '../report/html.js';
@@ -26,7 +26,7 @@ import { renderImageAuditHtml } from '../report/imageHtml.js';
 import { imageDataUri } from '../report/page.js';
 import { tileImages } from '../data/imageFile.js';
 import { loadImageDatasetInBrowser, loadTextDatasetInBrowser } from './datasets.js';
-import { parseLines } from '../data/index.js';
+import { lemmasOf, parseLines } from '../data/index.js';
 import { resize } from '../data/imageFile.js';
 import { placeLoss, QUERY_DEFAULTS, runImageQuery, runTextQuery } from '../audit/query.js';
 import { denoisingLosses, meanOverSteps } from '../audit/imageLosses.js';
@@ -311,15 +311,21 @@ async function audit(id: number, file?: { name: string; bytes: Uint8Array }, fol
   throw new EngramError(`the studio audits text and image models; ${name} is a ${record.kind} model (use engram audit for it)`);
 }
 
-/** `engram transcribe MODEL FILE.wav...` in the page: the same WAV decoding, features, decoding and lexicon. */
-function transcribeFiles(r: Extract<Request, { type: 'transcribe' }>): string[] {
+// `--lm wordnet`'s language model, built once (2-3 s) from WordNet as the studio serves it.
+let wordnetSpelling: Promise<LanguageModelFusion> | undefined;
+
+/** `engram transcribe MODEL FILE.wav... [--lexicon] [--lm wordnet]` in the page: the same WAV decoding, features and decoding. */
+async function transcribeFiles(r: Extract<Request, { type: 'transcribe' }>): Promise<string[]> {
   if (current?.record.task !== SPEECH_TASK) throw new EngramError('the current model is not a speech model: open one (engram train speech writes it)');
   const lexicon = r.lexicon.trim() ? parseLexicon(r.lexicon, 'the word list') : undefined;
   if (lexicon && r.temperature > 0) throw new EngramError('a word list searches for the most probable transcript; set the temperature to 0');
+  if (r.wordnetSpelling && r.temperature > 0) throw new EngramError("spelling like WordNet's words searches for the most probable transcript; set the temperature to 0");
+  const languageModel = r.wordnetSpelling ? await (wordnetSpelling ??= loadTextDatasetInBrowser('wordnet').then((d) => languageModelFrom(lemmasOf(d), 'wordnet'))) : undefined;
   const waves = r.files.map((f) => decodeWav(f.bytes, f.name));
-  const loaded = speechModelFromRecord(current.record, current.name);
+  const { record, name } = current;
+  const loaded = speechModelFromRecord(record, name);
   try {
-    return transcribe(loaded, waves, { temperature: r.temperature, seed: r.seed, lexicon }).map((text, i) => `${r.files[i].name}\t${text}`);
+    return transcribe(loaded, waves, { temperature: r.temperature, seed: r.seed, lexicon, languageModel }).map((text, i) => `${r.files[i].name}\t${text}`);
   } finally {
     loaded.model.dispose();
   }
@@ -383,7 +389,7 @@ async function handle(id: number, r: Request): Promise<{ result: unknown; transf
     case 'query':
       return { result: await query(r) };
     case 'transcribe':
-      return { result: transcribeFiles(r) };
+      return { result: await transcribeFiles(r) };
     case 'tag': {
       if (current?.record.task !== TAGGER_TASK) throw new EngramError('the current model is not a tagger: train one (Kind: tagger) or open one');
       const loaded = taggerFromRecord(current.record, current.name);
