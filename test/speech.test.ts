@@ -144,6 +144,46 @@ test('beam search with a language model finds the best fused score over all tran
   }
 });
 
+test('a narrow beam keeps the same beams as the plain algorithm: skipping transcripts below the floor changes nothing', () => {
+  // The plain prefix beam search, every candidate built and ranked (a stable sort, as the engine's), as the oracle.
+  const V = CTC_VOCAB_SIZE;
+  const logAdd = (a: number, b: number) => (a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))));
+  const letters = (labels: number[]) => labels.map((v) => CTC_CHARACTERS[v - 1]).join('');
+  type Plain = { labels: number[]; blank: number; letter: number; fused: number };
+  const plain = (logits: Float32Array, frames: number, width: number, lm?: { model: ReturnType<typeof trainCharNgram>; weight: number; bonus: number }) => {
+    const logProbs = ops.logProbabilities(logits, frames, V, 0);
+    let beams: Plain[] = [{ labels: [], blank: 0, letter: -Infinity, fused: 0 }];
+    for (let t = 0; t < frames; t++) {
+      const next = new Map<string, Plain>();
+      const at = (labels: number[], fused: number) => next.get(labels.join(',')) ?? next.set(labels.join(','), { labels, blank: -Infinity, letter: -Infinity, fused }).get(labels.join(','))!;
+      for (const b of beams) {
+        const all = logAdd(b.blank, b.letter);
+        const stay = at(b.labels, b.fused);
+        stay.blank = logAdd(stay.blank, all + logProbs[t * V]);
+        for (let v = 1; v < V; v++) {
+          const fused = lm ? b.fused + lm.weight * lm.model.logProb(letters(b.labels), CTC_CHARACTERS[v - 1]) + lm.bonus : 0;
+          if (v === b.labels.at(-1)) stay.letter = logAdd(stay.letter, b.letter + logProbs[t * V + v]);
+          const grown = at([...b.labels, v], fused);
+          grown.letter = logAdd(grown.letter, (v === b.labels.at(-1) ? b.blank : all) + logProbs[t * V + v]);
+        }
+      }
+      beams = [...next.values()].sort((x, y) => logAdd(y.blank, y.letter) + y.fused - logAdd(x.blank, x.letter) - x.fused).slice(0, width);
+    }
+    const final = (b: Plain) => logAdd(b.blank, b.letter) + b.fused + (lm ? lm.weight * lm.model.logProb(letters(b.labels), END) : 0);
+    return letters(beams.reduce((a, b) => (final(b) > final(a) ? b : a)).labels);
+  };
+  const languageModel = { model: trainCharNgram(['one', 'two', 'three', 'tree', 'four'], 4, CTC_CHARACTERS), weight: 1, bonus: 2 };
+  for (let seed = 0; seed < 20; seed++) {
+    const rng = new Rng(100 + seed);
+    // Peaked frames (as a trained model's are), so most letters fall below the floor.
+    const logits = Float32Array.from({ length: 12 * V }, (_, i) => (i % V === (seed * 7 + Math.floor(i / V) * 3) % V ? 8 : 0) + 2 * rng.normal());
+    for (const width of [1, 3, 8]) {
+      assert.equal(beamSearchFrames(logits, 12, V, 0, { width }), plain(logits, 12, width), `seed ${seed}, width ${width}`);
+      assert.equal(beamSearchFrames(logits, 12, V, 0, { width, languageModel }), plain(logits, 12, width, languageModel), `seed ${seed}, width ${width}, language model`);
+    }
+  }
+});
+
 test('the CTC op hands its gradient to the logits through the tape', () => {
   const logits = variableOf(Float32Array.from({ length: 2 * 4 * 3 }, (_, i) => Math.sin(i)), [8, 3]);
   const { value, grads } = valueAndGrads(() => ops.mean(ops.ctcLoss(logits, 2, 4, [4, 3], [Int32Array.from([1, 2]), Int32Array.from([2])])), [logits], (shape) => zeros(shape));

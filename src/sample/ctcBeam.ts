@@ -88,6 +88,21 @@ const total = (b: Beam) => logAdd(b.blank, b.letter);
 
 const textOf = (labels: readonly number[]) => labels.map((v) => CTC_CHARACTERS[v - 1]).join('');
 
+/**
+ * A score below which a transcript that is not yet a beam cannot be among the next frame's `width` best, so
+ * the search need not build it (nor ask the language model about it): each beam staying as it is scores at
+ * least its own blank and repeated-letter paths (other paths can only add), so the width-th best of those is
+ * a floor under the width-th best next beam. A new transcript has one parent, so its score is exactly its
+ * parent's paths plus the letter, and the language model's log-probability is at most 0 (weight >= 0). The
+ * search keeps the same beams as without the skip, in the same order.
+ */
+function survivalFloor(beams: ReadonlyMap<string, Beam>, p: (v: number) => number, width: number): number {
+  if (beams.size < width) return -Infinity;
+  const stays = [...beams.values()].map((b) => logAdd(total(b) + p(BLANK), b.labels.length > 0 ? b.letter + p(b.labels.at(-1)!) : -Infinity) + b.fused);
+  // Less a margin far above rounding, so a sum computed in another order is never wrongly below it.
+  return stays.sort((a, b) => b - a)[width - 1] - 1e-9;
+}
+
 /** The most probable transcript of `frames` rows of logits [frames, V] starting at `offset`, by prefix beam search. */
 export function beamSearchFrames(logits: Float32Array, frames: number, V: number, offset: number, o: BeamOptions): string {
   const { lexicon, languageModel: lm } = o;
@@ -97,6 +112,13 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
   for (let t = 0; t < frames; t++) {
     const p = (v: number) => logProbs[t * V + v];
     const next = new Map<string, Beam>();
+    const floor = survivalFloor(beams, p, o.width);
+    // Beams that are another beam plus one letter: the paths into them from their parent are never skipped.
+    const children = new Map<string, Set<number>>();
+    for (const { labels } of beams.values()) {
+      const parent = labels.slice(0, -1).join(',');
+      if (labels.length > 0) children.set(parent, (children.get(parent) ?? new Set()).add(labels.at(-1)!));
+    }
     // `fused`: the parent's language-model score plus, for a new letter, that letter's.
     const at = (labels: number[], fused: number) => {
       const key = labels.join(',');
@@ -104,7 +126,7 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
       if (!beam) next.set(key, (beam = { labels, blank: -Infinity, letter: -Infinity, fused }));
       return beam;
     };
-    for (const beam of beams.values()) {
+    for (const [key, beam] of beams) {
       const stay = at(beam.labels, beam.fused);
       const context = lm ? textOf(beam.labels) : '';
       const grown = (v: number) => (lm ? beam.fused + lm.weight * lm.model.logProb(context, CTC_CHARACTERS[v - 1]) + lm.bonus : 0);
@@ -113,6 +135,12 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
       const word = lexicon ? partialWord(beam.labels) : '';
       for (let v = 0; v < V; v++) {
         if (v === BLANK) continue;
+        // A new transcript below the floor cannot be kept (see survivalFloor): skip it, and its language model score.
+        const acoustic = (v === last ? beam.blank : total(beam)) + p(v);
+        if (acoustic + beam.fused + (lm ? lm.bonus : 0) < floor && !children.get(key)?.has(v)) {
+          if (v === last) stay.letter = logAdd(stay.letter, beam.letter + p(v));
+          continue;
+        }
         const grows = !lexicon || allowed(lexicon, word, v);
         if (v === last) {
           // The same letter again merges with the last one, unless a blank came between them.
