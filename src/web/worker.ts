@@ -311,8 +311,14 @@ async function audit(id: number, file?: { name: string; bytes: Uint8Array }, fol
   throw new EngramError(`the studio audits text and image models; ${name} is a ${record.kind} model (use engram audit for it)`);
 }
 
-// `--lm wordnet`'s language model, built once (2-3 s) from WordNet as the studio serves it.
+// `--lm wordnet`'s language model, built once (2-3 s) from WordNet as the studio serves it; tried again if that failed.
 let wordnetSpelling: Promise<LanguageModelFusion> | undefined;
+function wordnetLanguageModel(): Promise<LanguageModelFusion> {
+  return (wordnetSpelling ??= loadTextDatasetInBrowser('wordnet').then((d) => languageModelFrom(lemmasOf(d), 'wordnet')).catch((error: unknown) => {
+    wordnetSpelling = undefined;
+    throw error;
+  }));
+}
 
 /** `engram transcribe MODEL FILE.wav... [--lexicon] [--lm wordnet]` in the page: the same WAV decoding, features and decoding. */
 async function transcribeFiles(r: Extract<Request, { type: 'transcribe' }>): Promise<string[]> {
@@ -320,9 +326,10 @@ async function transcribeFiles(r: Extract<Request, { type: 'transcribe' }>): Pro
   const lexicon = r.lexicon.trim() ? parseLexicon(r.lexicon, 'the word list') : undefined;
   if (lexicon && r.temperature > 0) throw new EngramError('a word list searches for the most probable transcript; set the temperature to 0');
   if (r.wordnetSpelling && r.temperature > 0) throw new EngramError("spelling like WordNet's words searches for the most probable transcript; set the temperature to 0");
-  const languageModel = r.wordnetSpelling ? await (wordnetSpelling ??= loadTextDatasetInBrowser('wordnet').then((d) => languageModelFrom(lemmasOf(d), 'wordnet'))) : undefined;
-  const waves = r.files.map((f) => decodeWav(f.bytes, f.name));
+  // The model asked about, not whichever is current once WordNet has been read.
   const { record, name } = current;
+  const languageModel = r.wordnetSpelling ? await wordnetLanguageModel() : undefined;
+  const waves = r.files.map((f) => decodeWav(f.bytes, f.name));
   const loaded = speechModelFromRecord(record, name);
   try {
     return transcribe(loaded, waves, { temperature: r.temperature, seed: r.seed, lexicon, languageModel }).map((text, i) => `${r.files[i].name}\t${text}`);
