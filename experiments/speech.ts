@@ -8,8 +8,10 @@
 // - words (with --words): character and word error rate on synthetic voices never heard in training.
 // Each is scored open vocabulary (greedy, any spelling; and beam search weighing spellings by a character
 // language model of WordNet, which forbids none) and with a lexicon (beam search that writes
-// only the digit words, or only the words of the dataset's vocabulary); a speaker-standardised model both
-// on a test speaker's recordings heard together and on each recording heard alone.
+// only the digit words, or only the words of the dataset's vocabulary), the digits also with the lexicon and
+// the warp that suits the voice (--adapt-voice); a speaker-standardised model both on a test speaker's
+// recordings heard together and on each recording heard alone. --model FILE scores a saved model instead of
+// training one: the nouns', or with --only SPEAKER that speaker's leave-one-out model.
 // Writes runs/experiment-speech/results.json and each model it trained (runs/experiment-speech/LABEL.safetensors).
 import { flag } from './flags.js';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -52,7 +54,7 @@ function standardisation(value: string): SpeechModelSettings['standardiseOver'] 
 }
 
 /** How a test set is decoded: greedy, with a lexicon, or with a character language model (each by name). */
-type Decodings = Record<string, Pick<TranscribeOptions, 'lexicon' | 'languageModel'>>;
+type Decodings = Record<string, Pick<TranscribeOptions, 'lexicon' | 'languageModel' | 'adaptVoice'>>;
 
 async function trainAndScore(label: string, dataset: SpeechDataset, split: SpeechSplitSpec, steps: number, tests: Record<string, readonly SpeechExample[]>, decodings: Decodings) {
   const storage = new MemoryStorage();
@@ -73,6 +75,8 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   return { ...score(label, weights, dataset, tests, decodings), seconds, bytes: weights.length };
 }
 
+const ALONE = ' (each recording alone)';
+
 /** Each test set's error rates under each decoding, and the spoken canaries, of one saved model. */
 function score(label: string, weights: Uint8Array, dataset: SpeechDataset, tests: Record<string, readonly SpeechExample[]>, decodings: Decodings) {
   const loaded = speechModelFromRecord(decodeModelFile(weights, label), label);
@@ -82,12 +86,14 @@ function score(label: string, weights: Uint8Array, dataset: SpeechDataset, tests
   const bySpeaker = loaded.model.config.standardiseOver === 'speaker';
   const sets = Object.entries(tests).flatMap(([name, examples]): [string, readonly SpeechExample[]][] => [
     [name, standardisedOver(makeSpeechDataset(name, '', examples), loaded.model.config.standardiseOver).examples],
-    ...(bySpeaker ? [[`${name} (each recording alone)`, examples] as [string, readonly SpeechExample[]]] : []),
+    ...(bySpeaker ? [[`${name}${ALONE}`, examples] as [string, readonly SpeechExample[]]] : []),
   ]);
   for (const [name, xs] of sets) {
     for (const [decoding, options] of Object.entries(decodings)) {
       const t0 = performance.now();
-      const heard = transcribeFeatures(loaded.model, xs, { temperature: 0, seed: 0, ...options });
+      const o = { temperature: 0, seed: 0, ...options };
+      // A recording heard alone is a voice of its own, adapted to by itself.
+      const heard = o.adaptVoice && name.endsWith(ALONE) ? xs.flatMap((x) => transcribeFeatures(loaded.model, [x], o)) : transcribeFeatures(loaded.model, xs, o);
       const audioSeconds = xs.reduce((s, e) => s + e.samples.length / 16000, 0);
       results[`${name}, ${decoding}`] = { ...errorRates(xs.map((e) => e.text), heard, xs.map((e) => e.speaker)), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) };
       const wrong = xs.map((e, i) => [e.text, heard[i]]).filter(([said, written]) => said !== written).slice(0, 6);
@@ -118,7 +124,8 @@ async function main(): Promise<void> {
     const syn = loadSpeechDataset(synthetic);
     const real = loadSpeechDataset(`fsdd:${fsddPath}`);
     const bySpeaker = (s: string) => real.examples.filter((e) => e.speaker === s);
-    const digits: Decodings = { greedy: {}, lexicon: { lexicon: makeLexicon(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']) }, 'WordNet language model': { languageModel: wordnetSpelling } };
+    const digitWords = makeLexicon(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']);
+    const digits: Decodings = { greedy: {}, lexicon: { lexicon: digitWords }, 'WordNet language model': { languageModel: wordnetSpelling }, 'lexicon, voice adapted': { lexicon: digitWords, adaptVoice: true } };
     const only = flag('only', 'all');
     // Synthetic alone: every real speaker is unseen.
     if (only === 'all' || only === 'synthetic') out.push(await trainAndScore('synthetic only', syn, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker' }, steps, Object.fromEntries(real.speakers.map((s) => [s, bySpeaker(s)])), digits));
@@ -126,7 +133,10 @@ async function main(): Promise<void> {
       // --real-weight K: each real recording K times, so three real voices are not drowned by thousands of synthetic ones.
       const realWeight = Number(flag('real-weight', '1'));
       const both = makeSpeechDataset(`${syn.name},${real.name}`, `real-weight=${realWeight}`, [...syn.examples, ...Array.from({ length: realWeight }, () => real.examples).flat()], syn.canaries);
-      out.push(await trainAndScore(`synthetic + real, ${speaker} held out`, both, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker', heldOutSpeakers: [speaker] }, steps, { [speaker]: bySpeaker(speaker) }, digits));
+      const label = `synthetic + real, ${speaker} held out`;
+      // --model FILE (with --only SPEAKER): score that speaker's model trained before instead of training one.
+      const saved = flag('model');
+      out.push(saved ? score(label, readFileSync(saved), both, { [speaker]: bySpeaker(speaker) }, digits) : await trainAndScore(label, both, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker', heldOutSpeakers: [speaker] }, steps, { [speaker]: bySpeaker(speaker) }, digits));
     }
   }
   const words = flag('words');

@@ -17,7 +17,8 @@ import { beamSearchFrames, languageModelFrom, makeLexicon } from '../src/sample/
 import { END, trainCharNgram } from '../src/models/charNgram.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
-import { logMel, MEL_BINS, warpedMelPositions } from '../src/codecs/logMel.js';
+import { logMel, MEL_BINS, warpedMelPositions, warpFeatures } from '../src/codecs/logMel.js';
+import { chooseVoiceWarp, greedyPathScore, VOICE_WARPS, warpVoice } from '../src/sample/voiceWarp.js';
 import { editDistance, errorRates, trainingAdvantage } from '../src/audit/speechAudit.js';
 import { rankSumPValue } from '../src/audit/stats.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
@@ -374,6 +375,16 @@ test('vocal tract warp: read at warped positions, a 1 kHz tone sounds where a 1.
   warpedMelPositions(1).forEach((at, m) => assert.ok(Math.abs(at - m) < 1e-4, `unwarped filter ${m} reads ${at}`));
   assert.ok(loudest(1200) > loudest(1000), 'the tones are in different bands');
   assert.ok(Math.abs(loudest(1000, warpedMelPositions(1.2)) - loudest(1200)) <= 1, `warped ${loudest(1000, warpedMelPositions(1.2))}, 1.2 kHz ${loudest(1200)}`);
+  // warpFeatures (transcription-time warps) reads every frame as the training warp does.
+  const tone = logMel(Float32Array.from({ length: 4000 }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / 16000)));
+  const warped = warpFeatures(tone.features, tone.frames, 1.2);
+  const positions = warpedMelPositions(1.2);
+  for (const f of [0, Math.floor(tone.frames / 2)]) for (let m = 0; m < MEL_BINS; m++) {
+    const below = Math.floor(positions[m]);
+    const expected = tone.features[f * MEL_BINS + below] + (positions[m] - below) * (tone.features[f * MEL_BINS + Math.min(MEL_BINS - 1, below + 1)] - tone.features[f * MEL_BINS + below]);
+    assert.ok(Math.abs(warped[f * MEL_BINS + m] - expected) < 1e-5, `frame ${f}, filter ${m}`);
+  }
+  assert.ok(warpFeatures(tone.features, tone.frames, 1).every((x, i) => Math.abs(x - tone.features[i]) < 1e-3), 'no warp, the same features');
 });
 
 test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CLI', { timeout: 300_000 }, async (t) => {
@@ -445,6 +456,15 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^engram: numbers\.txt has no text for a language model: none of its lines has a letter\n$/);
   assert.match(engram('transcribe', 'speech.safetensors', '--lm-weight', '2', path.join(data, voice[0].source)).stderr, /^engram: --lm-weight weighs a language model; give one with --lm wordnet or --lm FILE\n$/);
+  // --adapt-voice: the warp chosen is the grid's best by the greedy paths' probability (brute force here), and
+  // the CLI writes what the library does with it.
+  const scores = VOICE_WARPS.map((factor) => greedyPathScore(loaded.model, warpVoice(voice, factor)));
+  const chosen = chooseVoiceWarp(loaded.model, voice);
+  assert.equal(chosen, VOICE_WARPS[scores.indexOf(Math.max(...scores))]);
+  assert.ok(new Set(scores).size > 1, 'the warps are heard differently');
+  const adapted = engram('transcribe', 'speech.safetensors', '--adapt-voice', ...voice.map((e) => path.join(data, e.source)));
+  assert.equal(adapted.status, 0, adapted.stderr);
+  assert.deepEqual(adapted.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeFeatures(loaded.model, warpVoice(voice, chosen), { temperature: 0, seed: 0 }));
   loaded.model.dispose();
   assert.deepEqual(control.separated, [], `unplanted canaries flagged: ${JSON.stringify(control.byRepeats)}`);
 });

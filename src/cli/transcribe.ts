@@ -11,7 +11,7 @@ import { numberFlag, parseCommand } from './flags.js';
 import { checkRange } from '../train/config.js';
 
 export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N] [--lexicon FILE]
-       [--lm wordnet|FILE] [--lm-weight W] [--lm-bonus B] [--separate-voices]
+       [--lm wordnet|FILE] [--lm-weight W] [--lm-bonus B] [--separate-voices] [--adapt-voice]
 
 Writes what a speech model hears in each WAV file (any sample rate, mono or stereo): file<TAB>transcript.
 Files given together are heard as one voice when the model standardises its features over a speaker (the
@@ -29,10 +29,12 @@ default since this setting): give it several recordings of one person, or --sepa
   --lm-weight W     how much the language model counts against the sound (default 1)
   --lm-bonus B      added per letter written, so longer transcripts are not penalised for more factors
                     (default 2)
-  --separate-voices each file is a voice of its own (standardised by itself)`;
+  --separate-voices each file is a voice of its own (standardised by itself)
+  --adapt-voice     hear each voice through the vocal tract warp (0.86-1.14) under which the model is
+                    surest of its greedy paths (vocal tract length normalisation); costs 9 passes`;
 
 export async function transcribeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' }, 'lm-bonus': { type: 'string' }, 'separate-voices': { type: 'boolean' } });
+  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' }, 'lm-bonus': { type: 'string' }, 'separate-voices': { type: 'boolean' }, 'adapt-voice': { type: 'boolean' } });
   if (values.help) return console.log(TRANSCRIBE_HELP);
   if (positionals.length < 2) throw new ConfigError('engram transcribe needs a model and at least one WAV file');
   const [file, ...wavs] = positionals;
@@ -49,7 +51,7 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
   const languageModel = values.lm ? readLanguageModel(String(values.lm), numberFlag(values, 'lm-weight', LANGUAGE_MODEL_DEFAULTS.weight), numberFlag(values, 'lm-bonus', LANGUAGE_MODEL_DEFAULTS.bonus)) : undefined;
   const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
   const waves = wavs.map((w) => decodeWav(readInput(w), w));
-  transcribe(loaded, waves, { temperature, seed, beam, lexicon, languageModel, separately: Boolean(values['separate-voices']) }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
+  transcribe(loaded, waves, { temperature, seed, beam, lexicon, languageModel, separately: Boolean(values['separate-voices']), adaptVoice: Boolean(values['adapt-voice']) }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
   loaded.model.dispose();
 }
 

@@ -87,6 +87,19 @@ export function warpedMelPositions(factor: number): Float32Array {
   });
 }
 
+/** Features [frames * MEL_BINS] read along the mel axis at `warpedMelPositions(factor)` (linear interpolation). */
+export function warpFeatures(features: Float32Array, frames: number, factor: number): Float32Array {
+  const positions = warpedMelPositions(factor);
+  const warped = new Float32Array(frames * MEL_BINS);
+  for (let m = 0; m < MEL_BINS; m++) {
+    const below = Math.floor(positions[m]);
+    const above = Math.min(MEL_BINS - 1, below + 1);
+    const v = positions[m] - below;
+    for (let f = 0; f < frames; f++) warped[f * MEL_BINS + m] = (1 - v) * features[f * MEL_BINS + below] + v * features[f * MEL_BINS + above];
+  }
+  return warped;
+}
+
 let filters: ReturnType<typeof melFilters> | undefined;
 const hann = Float64Array.from({ length: WINDOW }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (WINDOW - 1)));
 

@@ -4,9 +4,10 @@
 // the most probable transcript by prefix beam search (ctcBeam.ts).
 import { Rng } from '../engine/index.js';
 import { collapsePath } from '../codecs/ctcAlphabet.js';
-import { TIME_REDUCTION, type SpeechModel } from '../models/speech.js';
-import { stackUtterances } from '../train/speechBatches.js';
+import type { SpeechModel } from '../models/speech.js';
 import { beamSearchFrames, type LanguageModelFusion, type Lexicon } from './ctcBeam.js';
+import { adaptedToVoice } from './voiceWarp.js';
+import { forEachUtteranceLogits, type UtteranceFrames } from './speechLogits.js';
 
 export function decodeFrames(logits: Float32Array, frames: number, V: number, offset: number, temperature: number, rng: Rng): string {
   const path = new Int32Array(frames);
@@ -40,24 +41,19 @@ export interface TranscribeOptions {
   readonly lexicon?: Lexicon;
   /** A character language model weighing spellings (beam search, LEXICON_BEAM beams unless `beam` says). */
   readonly languageModel?: LanguageModelFusion;
+  /** The utterances are one voice: hear them through the vocal tract warp that suits it best (voiceWarp.ts). */
+  readonly adaptVoice?: boolean;
 }
 
 /** Transcripts of utterances given as log-mel features, in batches of 16. */
-export function transcribeFeatures(model: SpeechModel, utterances: readonly { features: Float32Array; frames: number }[], o: TranscribeOptions): string[] {
+export function transcribeFeatures(model: SpeechModel, voice: readonly UtteranceFrames[], o: TranscribeOptions): string[] {
+  const utterances = o.adaptVoice ? adaptedToVoice(model, voice) : voice;
   const rng = new Rng(o.seed);
+  const V = model.config.vocabSize;
+  const width = o.beam || (o.lexicon || o.languageModel ? LEXICON_BEAM : 0);
   const out: string[] = [];
-  for (let i = 0; i < utterances.length; i += 16) {
-    const batch = stackUtterances(utterances.slice(i, i + 16).map((u) => ({ ...u, labels: new Int32Array() })));
-    const logits = model.logits(batch.features, batch.batchSize, batch.time, batch.outputFrames);
-    const values = logits.toArray();
-    logits.dispose();
-    const T = batch.time / TIME_REDUCTION;
-    const V = model.config.vocabSize;
-    for (let b = 0; b < batch.batchSize; b++) {
-      const width = o.beam || (o.lexicon || o.languageModel ? LEXICON_BEAM : 0);
-      out.push(width ? beamSearchFrames(values, batch.outputFrames[b], V, b * T * V, { width, lexicon: o.lexicon, languageModel: o.languageModel }) : decodeFrames(values, batch.outputFrames[b], V, b * T * V, o.temperature, rng));
-    }
-  }
+  forEachUtteranceLogits(model, utterances, (values, frames, offset) =>
+    out.push(width ? beamSearchFrames(values, frames, V, offset, { width, lexicon: o.lexicon, languageModel: o.languageModel }) : decodeFrames(values, frames, V, offset, o.temperature, rng)));
   return out;
 }
 

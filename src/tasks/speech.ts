@@ -12,6 +12,7 @@ import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
 import { paramsFromRecord, type ModelRecord, type Provenance } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
 import { transcribeFeatures, type TranscribeOptions } from '../sample/ctcDecode.js';
+import { adaptedToVoice } from '../sample/voiceWarp.js';
 import { runTraining, type RunTrainingResult } from './runTraining.js';
 
 export const SPEECH_TASK = 'speech-to-text';
@@ -82,5 +83,8 @@ export function transcribe(loaded: LoadedSpeechModel, waves: readonly Waveform[]
   const utterances = waves.map((w) => logMelEnergies(trimSilence(resample(w, SAMPLE_RATE).samples)));
   const pooled = loaded.model.config.standardiseOver === 'speaker' && !o.separately;
   const features = pooled ? standardise(utterances) : utterances.flatMap((u) => standardise([u]));
-  return transcribeFeatures(loaded.model, utterances.map((u, i) => ({ frames: u.frames, features: features[i] })), o);
+  const heard = utterances.map((u, i) => ({ frames: u.frames, features: features[i] }));
+  // Adapted to a voice: each file its own warp when each is a voice of its own.
+  if (o.adaptVoice && !pooled) return transcribeFeatures(loaded.model, heard.map((u) => adaptedToVoice(loaded.model, [u])[0]), { ...o, adaptVoice: false });
+  return transcribeFeatures(loaded.model, heard, o);
 }
