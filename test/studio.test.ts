@@ -284,6 +284,11 @@ test('in a real browser: a speech model opened in the page transcribes WAV files
     assert.match(await heard(() => page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '1'; el.dispatchEvent(new Event('input')); })),
       /set the temperature to 0/, 'a temperature with the language model is refused');
     await page.uncheck('#speech-lm');
+    assert.equal(await heard(async () => {
+      await page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); });
+      await page.check('#speech-adapt');
+    }), cli('--adapt-voice'), 'adapted to the voice, as the CLI');
+    await page.uncheck('#speech-adapt');
     assert.equal(await heard(() => page.$eval('#speech-temperature', (el) => { (el as HTMLInputElement).value = '0'; el.dispatchEvent(new Event('input')); })), cli(), 'greedy again');
     await page.fill('#speech-lexicon', 'up down');
     await page.click('#record');

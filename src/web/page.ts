@@ -252,7 +252,7 @@ async function transcribeSpeech(): Promise<void> {
     const lines = await ask<string[]>({
       type: 'transcribe', files: speechFiles, temperature: Number($<HTMLInputElement>('speech-temperature').value),
       seed: Number($<HTMLInputElement>('speech-seed').value), lexicon: $<HTMLInputElement>('speech-lexicon').value,
-      wordnetSpelling: $<HTMLInputElement>('speech-lm').checked,
+      wordnetSpelling: $<HTMLInputElement>('speech-lm').checked, adaptVoice: $<HTMLInputElement>('speech-adapt').checked,
     });
     if (request === latestTranscription) out.textContent = lines.join('\n');
   } catch (error) {
@@ -390,6 +390,7 @@ function wire(): void {
   $('speech-seed').addEventListener('change', transcribeSpeech);
   $('speech-lexicon').addEventListener('change', transcribeSpeech);
   $('speech-lm').addEventListener('change', transcribeSpeech);
+  $('speech-adapt').addEventListener('change', transcribeSpeech);
   $('query').addEventListener('click', askQuery);
   $<HTMLInputElement>('modelfile').addEventListener('change', (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];

@@ -20,7 +20,7 @@ export type Request =
   | { type: 'sample-image'; tags: string; temperature: number; guidance: number; seed: number; samples: number; steps: number }
   | { type: 'audit'; file?: { name: string; bytes: Uint8Array }; folder?: ChosenFolder }
   | { type: 'tag'; image: { name: string; width: number; height: number; pixels: Float32Array } }
-  | { type: 'transcribe'; files: readonly { name: string; bytes: Uint8Array }[]; temperature: number; seed: number; lexicon: string; wordnetSpelling: boolean }
+  | { type: 'transcribe'; files: readonly { name: string; bytes: Uint8Array }[]; temperature: number; seed: number; lexicon: string; wordnetSpelling: boolean; adaptVoice: boolean }
   | { type: 'query'; text?: string; image?: { name: string; width: number; height: number; pixels: Float32Array }; file?: { name: string; bytes: Uint8Array } };
 
 /** Control slots the page writes while training runs (shared memory, read between steps). */

@@ -320,7 +320,7 @@ function wordnetLanguageModel(): Promise<LanguageModelFusion> {
   }));
 }
 
-/** `engram transcribe MODEL FILE.wav... [--lexicon] [--lm wordnet]` in the page: the same WAV decoding, features and decoding. */
+/** `engram transcribe MODEL FILE.wav... [--lexicon] [--lm wordnet] [--adapt-voice]` in the page: the same WAV decoding, features and decoding. */
 async function transcribeFiles(r: Extract<Request, { type: 'transcribe' }>): Promise<string[]> {
   if (current?.record.task !== SPEECH_TASK) throw new EngramError('the current model is not a speech model: open one (engram train speech writes it)');
   const lexicon = r.lexicon.trim() ? parseLexicon(r.lexicon, 'the word list') : undefined;
@@ -332,7 +332,7 @@ async function transcribeFiles(r: Extract<Request, { type: 'transcribe' }>): Pro
   const waves = r.files.map((f) => decodeWav(f.bytes, f.name));
   const loaded = speechModelFromRecord(record, name);
   try {
-    return transcribe(loaded, waves, { temperature: r.temperature, seed: r.seed, lexicon, languageModel }).map((text, i) => `${r.files[i].name}\t${text}`);
+    return transcribe(loaded, waves, { temperature: r.temperature, seed: r.seed, lexicon, languageModel, adaptVoice: r.adaptVoice }).map((text, i) => `${r.files[i].name}\t${text}`);
   } finally {
     loaded.model.dispose();
   }
