@@ -50,6 +50,7 @@ export function trainCharNgram(texts: Iterable<string>, order: number, alphabet:
     for (const [context, counts] of levels[k + 1]) for (const next of counts.next.keys()) add(levels[k], context.slice(1), next);
   }
   const uniform = 1 / symbols.size;
+  const start = START.repeat(order - 1);
   const probability = (context: string, next: string): number => {
     const lower = context.length === 0 ? uniform : probability(context.slice(1), next);
     const c = levels[context.length].get(context);
@@ -61,7 +62,7 @@ export function trainCharNgram(texts: Iterable<string>, order: number, alphabet:
     order,
     logProb(textSoFar, next) {
       if (!symbols.has(next)) throw new RangeError(`"${next}" is not in this language model's alphabet`);
-      return Math.log(probability((START.repeat(order - 1) + textSoFar).slice(textSoFar.length), next));
+      return Math.log(probability((start + textSoFar).slice(textSoFar.length), next));
     },
   };
 }
