@@ -12,20 +12,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ops, Rng, valueAndGrads, variableOf, zeros } from '../src/engine/index.js';
 import { ctcExample } from '../src/engine/ops/ctc.js';
-import { collapsePath, CTC_CHARACTERS, CTC_VOCAB_SIZE } from '../src/codecs/ctcAlphabet.js';
+import { collapsePath, CTC_CHARACTERS, CTC_VOCAB_SIZE, encodeTranscript } from '../src/codecs/ctcAlphabet.js';
 import { beamSearchFrames, languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
 import { END, trainCharNgram } from '../src/models/charNgram.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
 import { logMel, MEL_BINS, warpedMelPositions, warpFeatures } from '../src/codecs/logMel.js';
-import { chooseVoiceWarp, greedyPathScore, VOICE_WARPS, warpVoice } from '../src/sample/voiceWarp.js';
+import { chooseVoiceWarp, VOICE_WARPS, warpVoice } from '../src/sample/voiceWarp.js';
 import { editDistance, errorRates, trainingAdvantage } from '../src/audit/speechAudit.js';
 import { rankSumPValue } from '../src/audit/stats.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
 import { CANARY_SPEAKER, loadSpeechDataset, makeSpeechDataset, speechExample, splitSpeech, standardisedOver, UNKNOWN_SPEAKER } from '../src/data/speech.js';
 import { speechModelFromRecord, transcribeFeatures } from '../src/tasks/speech.js';
-import { SpeechBatches, speechItem, standardisedInPool } from '../src/train/speechBatches.js';
-import { SpeechModel, SPEECH_DEFAULTS } from '../src/models/speech.js';
+import { SpeechBatches, speechItem, stackUtterances, standardisedInPool } from '../src/train/speechBatches.js';
+import { SpeechModel, SPEECH_DEFAULTS, TIME_REDUCTION } from '../src/models/speech.js';
 import { loadModelFile } from '../src/weights/modelFile.js';
 import { FileStorage } from '../src/weights/storage.js';
 import { ready } from './helpers.js';
@@ -456,15 +456,33 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^engram: numbers\.txt has no text for a language model: none of its lines has a letter\n$/);
   assert.match(engram('transcribe', 'speech.safetensors', '--lm-weight', '2', path.join(data, voice[0].source)).stderr, /^engram: --lm-weight weighs a language model; give one with --lm wordnet or --lm FILE\n$/);
-  // --adapt-voice: the warp chosen is the grid's best by the greedy paths' probability (brute force here), and
-  // the CLI writes what the library does with it.
-  const scores = VOICE_WARPS.map((factor) => greedyPathScore(loaded.model, warpVoice(voice, factor)));
-  const chosen = chooseVoiceWarp(loaded.model, voice);
-  assert.equal(chosen, VOICE_WARPS[scores.indexOf(Math.max(...scores))]);
-  assert.ok(new Set(scores).size > 1, 'the warps are heard differently');
+  // --adapt-voice: the warp chosen is the grid's best by the probability of what each warp's decoding writes
+  // (the training loss of each batch of 16 recordings, labelled by the transcripts), and the CLI writes that
+  // warp's transcripts.
+  const heardThrough = VOICE_WARPS.map((factor) => {
+    const warped = warpVoice(voice, factor);
+    const transcripts = transcribeFeatures(loaded.model, warped, { temperature: 0, seed: 0 });
+    let logProbability = 0;
+    let frames = 0;
+    for (let i = 0; i < warped.length; i += 16) {
+      const batch = stackUtterances(warped.slice(i, i + 16).map((u, j) => ({ ...u, labels: encodeTranscript(transcripts[i + j]) })));
+      const logits = loaded.model.logits(batch.features, batch.batchSize, batch.time, batch.outputFrames);
+      const losses = ops.ctcLoss(logits, batch.batchSize, batch.time / TIME_REDUCTION, batch.outputFrames, batch.labels);
+      logProbability -= losses.toArray().reduce((a, b) => a + b, 0);
+      frames += batch.outputFrames.reduce((a, b) => a + b, 0);
+      logits.dispose();
+      losses.dispose();
+    }
+    return { factor, transcripts, score: logProbability / frames };
+  });
+  const best = heardThrough.reduce((a, b) => (b.score > a.score ? b : a));
+  const chosen = chooseVoiceWarp(loaded.model, voice, (logits, frames, V, offset) => decodeFrames(logits, frames, V, offset, 0, new Rng(0)));
+  assert.equal(chosen.factor, best.factor);
+  assert.ok(Math.abs(chosen.score - best.score) < 1e-4, `${chosen.score} against ${best.score}`);
+  assert.ok(new Set(heardThrough.map((h) => h.score)).size > 1, 'the warps are heard differently');
   const adapted = engram('transcribe', 'speech.safetensors', '--adapt-voice', ...voice.map((e) => path.join(data, e.source)));
   assert.equal(adapted.status, 0, adapted.stderr);
-  assert.deepEqual(adapted.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeFeatures(loaded.model, warpVoice(voice, chosen), { temperature: 0, seed: 0 }));
+  assert.deepEqual(adapted.stdout.trim().split('\n').map((l) => l.split('\t')[1]), best.transcripts);
   loaded.model.dispose();
   assert.deepEqual(control.separated, [], `unplanted canaries flagged: ${JSON.stringify(control.byRepeats)}`);
 });

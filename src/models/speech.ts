@@ -37,7 +37,7 @@ export interface SpeechConfig {
   readonly vocabSize: number;
 }
 
-export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true, voiceWarp: 0, standardiseOver: 'speaker', masks: 1, dropout: 0.2 };
+export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true, voiceWarp: 0.1, standardiseOver: 'speaker', masks: 1, dropout: 0.2 };
 /** Input frames per output frame. */
 export const TIME_REDUCTION = 4;
 

@@ -6,7 +6,7 @@ import { Rng } from '../engine/index.js';
 import { collapsePath } from '../codecs/ctcAlphabet.js';
 import type { SpeechModel } from '../models/speech.js';
 import { beamSearchFrames, type LanguageModelFusion, type Lexicon } from './ctcBeam.js';
-import { adaptedToVoice } from './voiceWarp.js';
+import { chooseVoiceWarp, warpVoice, type ReadFrames } from './voiceWarp.js';
 import { forEachUtteranceLogits, type UtteranceFrames } from './speechLogits.js';
 
 export function decodeFrames(logits: Float32Array, frames: number, V: number, offset: number, temperature: number, rng: Rng): string {
@@ -47,13 +47,19 @@ export interface TranscribeOptions {
 
 /** Transcripts of utterances given as log-mel features, in batches of 16. */
 export function transcribeFeatures(model: SpeechModel, voice: readonly UtteranceFrames[], o: TranscribeOptions): string[] {
-  const utterances = o.adaptVoice ? adaptedToVoice(model, voice) : voice;
-  const rng = new Rng(o.seed);
-  const V = model.config.vocabSize;
   const width = o.beam || (o.lexicon || o.languageModel ? LEXICON_BEAM : 0);
-  const out: string[] = [];
-  forEachUtteranceLogits(model, utterances, (values, frames, offset) =>
-    out.push(width ? beamSearchFrames(values, frames, V, offset, { width, lexicon: o.lexicon, languageModel: o.languageModel }) : decodeFrames(values, frames, V, offset, o.temperature, rng)));
-  return out;
+  const greedy = new Rng(0);
+  const read: ReadFrames = width
+    ? (logits, frames, V, offset) => beamSearchFrames(logits, frames, V, offset, { width, lexicon: o.lexicon, languageModel: o.languageModel })
+    : (logits, frames, V, offset) => decodeFrames(logits, frames, V, offset, 0, greedy);
+  const rng = new Rng(o.seed);
+  const readOrSample: ReadFrames = width || o.temperature === 0 ? read : (logits, frames, V, offset) => decodeFrames(logits, frames, V, offset, o.temperature, rng);
+  if (!o.adaptVoice) {
+    const out: string[] = [];
+    forEachUtteranceLogits(model, voice, (values, frames, offset) => out.push(readOrSample(values, frames, model.config.vocabSize, offset)));
+    return out;
+  }
+  // The warp is chosen by what the decoding writes deterministically; at a temperature, sampled through it.
+  const adapted = chooseVoiceWarp(model, voice, read);
+  return readOrSample === read ? adapted.transcripts : transcribeFeatures(model, warpVoice(voice, adapted.factor), { ...o, adaptVoice: false });
 }
-

@@ -12,7 +12,6 @@ import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
 import { paramsFromRecord, type ModelRecord, type Provenance } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
 import { transcribeFeatures, type TranscribeOptions } from '../sample/ctcDecode.js';
-import { adaptedToVoice } from '../sample/voiceWarp.js';
 import { runTraining, type RunTrainingResult } from './runTraining.js';
 
 export const SPEECH_TASK = 'speech-to-text';
@@ -70,7 +69,7 @@ export function speechModelFromRecord(record: ModelRecord, location: string): Lo
   if (record.kind !== 'speech-ctc' || record.task !== SPEECH_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a speech model`);
   // Files from before global context lack the flag and the weights; files from before the warp were trained
   // without one; files from before speaker standardisation read features standardised over each utterance.
-  const config = { ...SPEECH_DEFAULTS, globalContext: false, standardiseOver: 'utterance', ...record.modelConfig } as SpeechConfig;
+  const config = { ...SPEECH_DEFAULTS, globalContext: false, voiceWarp: 0, standardiseOver: 'utterance', ...record.modelConfig } as SpeechConfig;
   return { model: new SpeechModel(config, paramsFromRecord(record, speechParamShapes(config), location)), record };
 }
 
@@ -85,6 +84,6 @@ export function transcribe(loaded: LoadedSpeechModel, waves: readonly Waveform[]
   const features = pooled ? standardise(utterances) : utterances.flatMap((u) => standardise([u]));
   const heard = utterances.map((u, i) => ({ frames: u.frames, features: features[i] }));
   // Adapted to a voice: each file its own warp when each is a voice of its own.
-  if (o.adaptVoice && !pooled) return transcribeFeatures(loaded.model, heard.map((u) => adaptedToVoice(loaded.model, [u])[0]), { ...o, adaptVoice: false });
+  if (o.adaptVoice && !pooled) return heard.flatMap((u) => transcribeFeatures(loaded.model, [u], o));
   return transcribeFeatures(loaded.model, heard, o);
 }
