@@ -48,11 +48,11 @@ export interface TranscribeOptions {
 /** Transcripts of utterances given as log-mel features, in batches of 16. */
 export function transcribeFeatures(model: SpeechModel, voice: readonly UtteranceFrames[], o: TranscribeOptions): string[] {
   const width = o.beam || (o.lexicon || o.languageModel ? LEXICON_BEAM : 0);
-  const greedy = new Rng(0);
+  const rng = new Rng(o.seed);
+  // Deterministic: beam search, or the greedy path (which draws nothing from rng).
   const read: ReadFrames = width
     ? (logits, frames, V, offset) => beamSearchFrames(logits, frames, V, offset, { width, lexicon: o.lexicon, languageModel: o.languageModel })
-    : (logits, frames, V, offset) => decodeFrames(logits, frames, V, offset, 0, greedy);
-  const rng = new Rng(o.seed);
+    : (logits, frames, V, offset) => decodeFrames(logits, frames, V, offset, 0, rng);
   const readOrSample: ReadFrames = width || o.temperature === 0 ? read : (logits, frames, V, offset) => decodeFrames(logits, frames, V, offset, o.temperature, rng);
   if (!o.adaptVoice) {
     const out: string[] = [];
