@@ -30,8 +30,8 @@ default since this setting): give it several recordings of one person, or --sepa
   --lm-bonus B      added per letter written, so longer transcripts are not penalised for more factors
                     (default 2)
   --separate-voices each file is a voice of its own (standardised by itself)
-  --adapt-voice     hear each voice through the vocal tract warp (0.86-1.14) under which the model is
-                    surest of its greedy paths (vocal tract length normalisation); costs 9 passes`;
+  --adapt-voice     hear each voice through the vocal tract warp (0.86-1.14) whose transcripts the model
+                    finds most probable (vocal tract length normalisation); costs 9 passes and decodings`;
 
 export async function transcribeCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' }, 'lm-bonus': { type: 'string' }, 'separate-voices': { type: 'boolean' }, 'adapt-voice': { type: 'boolean' } });
