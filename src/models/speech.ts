@@ -97,12 +97,20 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
     const rate = options?.training ? this.config.dropout : 0;
     const drop = (x: Tensor, site: string, layer = 0) => (rate > 0 ? ops.dropout(x, rate, deriveSeed(options!.seed, site, layer)) : x);
     return tidy(() => {
+      // Padding is zeroed after every layer, as a convolution's own edge is, so a recording is heard the same
+      // alone or batched with longer ones (otherwise activations computed on padding reach its last frames).
+      const masks = new Map<number, Tensor>();
+      const speech = (x: Tensor, scale: number) => {
+        if (!outputFrames) return x;
+        if (!masks.has(scale)) masks.set(scale, speechFrameMask(batch, T, outputFrames, scale));
+        return ops.mul(x, masks.get(scale)!);
+      };
       let x = tensor(features, [batch, time, MEL_BINS, 1]);
-      x = ops.avgPool2(this.conv(x, 'conv0'));
-      x = ops.avgPool2(this.conv(x, 'conv1'));
-      x = this.conv(this.conv(x, 'conv2'), 'conv3'); // [B, T, MEL_BINS / 4, c1]
+      x = ops.avgPool2(speech(this.conv(x, 'conv0'), 4));
+      x = ops.avgPool2(speech(this.conv(x, 'conv1'), 2));
+      x = speech(this.conv(speech(this.conv(x, 'conv2'), 1), 'conv3'), 1); // [B, T, MEL_BINS / 4, c1]
       let h = ops.relu(ops.add(ops.matMul(ops.reshape(x, [batch * T, (MEL_BINS / TIME_REDUCTION) * c1]), this.p('frame.weight')), this.p('frame.bias')));
-      h = drop(h, 'frame');
+      h = ops.reshape(speech(ops.reshape(drop(h, 'frame'), [batch, T, 1, this.config.hidden]), 1), [batch * T, this.config.hidden]);
       const H = this.config.hidden;
       const meanWeights = this.config.globalContext ? utteranceMeanWeights(batch, T, outputFrames) : undefined;
       for (let layer = 0; layer < this.config.contextLayers; layer++) {
@@ -113,7 +121,7 @@ export class SpeechModel implements TrainableModel<SpeechBatch> {
           const utteranceMean = ops.sum(ops.mul(ops.reshape(h, [batch, T, H]), meanWeights), 1);
           local = ops.add(local, ops.reshape(ops.matMul(utteranceMean, this.p(`${name}.global`)), [batch, 1, H]));
         }
-        h = ops.add(h, drop(ops.reshape(ops.relu(local), [batch * T, H]), 'time', layer));
+        h = ops.add(h, drop(ops.reshape(speech(ops.reshape(ops.relu(local), [batch, T, 1, H]), 1), [batch * T, H]), 'time', layer));
       }
       return ops.add(ops.matMul(h, this.p('head.weight')), this.p('head.bias'));
     });
@@ -145,4 +153,11 @@ function utteranceMeanWeights(batch: number, T: number, outputFrames: Int32Array
     weights.fill(1 / frames, b * T, b * T + frames);
   }
   return tensor(weights, [batch, T, 1]);
+}
+
+/** [batch, T * scale, 1, 1]: 1 on each example's speech frames at `scale` input frames per output frame, 0 on padding. */
+function speechFrameMask(batch: number, T: number, outputFrames: Int32Array, scale: number): Tensor {
+  const mask = new Float32Array(batch * T * scale);
+  for (let b = 0; b < batch; b++) mask.fill(1, b * T * scale, b * T * scale + Math.min(T, outputFrames[b]) * scale);
+  return tensor(mask, [batch, T * scale, 1, 1]);
 }
