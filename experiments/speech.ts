@@ -11,7 +11,8 @@
 // only the digit words, or only the words of the dataset's vocabulary), the digits also with the lexicon and
 // the warp that suits the voice (--adapt-voice); a speaker-standardised model both on a test speaker's
 // recordings heard together and on each recording heard alone. --model FILE scores a saved model instead of
-// training one: the nouns', or with --only SPEAKER that speaker's leave-one-out model.
+// training one: the nouns', or with --only SPEAKER that speaker's leave-one-out model (--model A,B,C: several
+// heard together, as engram transcribe --with does).
 // Writes runs/experiment-speech/results.json and each model it trained (runs/experiment-speech/LABEL.safetensors).
 import { flag } from './flags.js';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initEngine } from '../src/engine/index.js';
 import { loadSpeechDataset, makeSpeechDataset, normaliseTranscript, splitSpeech, standardisedOver, type SpeechDataset, type SpeechExample, type SpeechSplitSpec } from '../src/data/speech.js';
-import { SPEECH_DEFAULTS, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, transcribeFeatures, type SpeechModelSettings, type TranscribeOptions } from '../src/tasks/speech.js';
+import { SPEECH_DEFAULTS, SPEECH_TRAIN_DEFAULTS, speechModelFromRecord, trainSpeechModel, type SpeechModelSettings, type TranscribeOptions } from '../src/tasks/speech.js';
+import { transcribeTogether } from '../src/sample/ensemble.js';
 import { wordnetLemmas } from '../src/data/wordnet.js';
 import { errorRates } from '../src/audit/speechAudit.js';
 import { languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
@@ -72,14 +74,15 @@ async function trainAndScore(label: string, dataset: SpeechDataset, split: Speec
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${file}.tmp`, weights);
   renameSync(`${file}.tmp`, file);
-  return { ...score(label, weights, dataset, tests, decodings), seconds, bytes: weights.length };
+  return { ...score(label, [weights], dataset, tests, decodings), seconds, bytes: weights.length };
 }
 
 const ALONE = ' (each recording alone)';
 
-/** Each test set's error rates under each decoding, and the spoken canaries, of one saved model. */
-function score(label: string, weights: Uint8Array, dataset: SpeechDataset, tests: Record<string, readonly SpeechExample[]>, decodings: Decodings) {
-  const loaded = speechModelFromRecord(decodeModelFile(weights, label), label);
+/** Each test set's error rates under each decoding, and the spoken canaries, of one saved model (or several heard together). */
+function score(label: string, files: readonly Uint8Array[], dataset: SpeechDataset, tests: Record<string, readonly SpeechExample[]>, decodings: Decodings) {
+  const [loaded, ...together] = files.map((weights) => speechModelFromRecord(decodeModelFile(weights, label), label));
+  const models = [loaded, ...together].map((m) => m.model);
   const results: Record<string, ReturnType<typeof errorRates> & { audioSecondsPerSecond: number }> = {};
   // Features as the model reads them: standardised over each test speaker's utterances, or each alone; a
   // speaker-standardised model is also scored on each recording heard alone (one file given to engram transcribe).
@@ -93,7 +96,7 @@ function score(label: string, weights: Uint8Array, dataset: SpeechDataset, tests
       const t0 = performance.now();
       const o = { temperature: 0, seed: 0, ...options };
       // A recording heard alone is a voice of its own, adapted to by itself.
-      const heard = o.adaptVoice && name.endsWith(ALONE) ? xs.flatMap((x) => transcribeFeatures(loaded.model, [x], o)) : transcribeFeatures(loaded.model, xs, o);
+      const heard = transcribeTogether(models, o.adaptVoice && name.endsWith(ALONE) ? xs.map((x) => [x]) : [xs], o);
       const audioSeconds = xs.reduce((s, e) => s + e.samples.length / 16000, 0);
       results[`${name}, ${decoding}`] = { ...errorRates(xs.map((e) => e.text), heard, xs.map((e) => e.speaker)), audioSecondsPerSecond: audioSeconds / ((performance.now() - t0) / 1000) };
       const wrong = xs.map((e, i) => [e.text, heard[i]]).filter(([said, written]) => said !== written).slice(0, 6);
@@ -101,12 +104,12 @@ function score(label: string, weights: Uint8Array, dataset: SpeechDataset, tests
     }
   }
   const canaries = dataset.canaries.length > 0 ? spokenCanaryAudit(loaded.model, dataset.canaries, { candidates: 200, seed: 0 }) : undefined;
-  loaded.model.dispose();
+  for (const model of models) model.dispose();
   if (canaries) {
     const groups = canaries.byRepeats.map((g) => `${g.repeats}x loss ${g.meanLossClean.toFixed(3)}/${g.meanLossNoisy.toFixed(3)} p ${g.cleanLossP.toPrecision(2)}/${g.noisyLossP.toPrecision(2)} exposure ${g.meanExposureClean.toFixed(1)}/${g.meanExposureNoisy.toFixed(1)} noisy-heard ${Math.round(g.noisyHeardAsSecret.estimate * g.count)}/${g.count} half-heard ${Math.round(g.truncatedHeardAsSecret.estimate * g.count)}/${g.count}`);
     console.log(`  canaries (clean/noisy): ${groups.join('; ')}; flagged: ${canaries.separated.join(',') || 'none'}`);
   }
-  console.log(`${label} (${weights.length} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, exactly right ${(100 * r.exact.estimate).toFixed(1)}% (${(100 * r.exact.low).toFixed(1)}-${(100 * r.exact.high).toFixed(1)}%), CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
+  console.log(`${label} (${files.map((f) => f.length).join(' + ')} bytes):\n${Object.entries(results).map(([k, r]) => `  ${k}: words right ${(100 * (1 - r.wordErrorRate)).toFixed(1)}%, exactly right ${(100 * r.exact.estimate).toFixed(1)}% (${(100 * r.exact.low).toFixed(1)}-${(100 * r.exact.high).toFixed(1)}%), CER ${(100 * r.characterErrorRate).toFixed(1)}% (${(100 * r.characterErrors.low).toFixed(1)}-${(100 * r.characterErrors.high).toFixed(1)}% over voices), ${r.audioSecondsPerSecond.toFixed(0)} s of audio/s`).join('\n')}`);
   return { label, results, canaries: canaries && { byRepeats: canaries.byRepeats, separated: canaries.separated, alpha: canaries.alpha } };
 }
 
@@ -134,9 +137,10 @@ async function main(): Promise<void> {
       const realWeight = Number(flag('real-weight', '1'));
       const both = makeSpeechDataset(`${syn.name},${real.name}`, `real-weight=${realWeight}`, [...syn.examples, ...Array.from({ length: realWeight }, () => real.examples).flat()], syn.canaries);
       const label = `synthetic + real, ${speaker} held out`;
-      // --model FILE (with --only SPEAKER): score that speaker's model trained before instead of training one.
+      // --model FILE (with --only SPEAKER): score that speaker's model trained before instead of training one;
+      // --model A,B,C: several such models heard together (engram transcribe --with).
       const saved = flag('model');
-      out.push(saved ? score(label, readFileSync(saved), both, { [speaker]: bySpeaker(speaker) }, digits) : await trainAndScore(label, both, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker', heldOutSpeakers: [speaker] }, steps, { [speaker]: bySpeaker(speaker) }, digits));
+      out.push(saved ? score(label, saved.split(',').map((f) => readFileSync(f)), both, { [speaker]: bySpeaker(speaker) }, digits) : await trainAndScore(label, both, { splitSeed: 0, heldOutFraction: 0.1, by: 'speaker', heldOutSpeakers: [speaker] }, steps, { [speaker]: bySpeaker(speaker) }, digits));
     }
   }
   const words = flag('words');
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
     const tests = { 'unseen voices': sides.heldOut, 'training voices': sides.train.slice(0, sides.heldOut.length) };
     // --model FILE: score a model trained before (by this experiment) instead of training one.
     const model = flag('model');
-    out.push(model ? score('WordNet words', readFileSync(model), data, tests, decodings) : await trainAndScore('WordNet words', data, split, Number(flag('word-steps', String(2 * steps))), tests, decodings));
+    out.push(model ? score('WordNet words', [readFileSync(model)], data, tests, decodings) : await trainAndScore('WordNet words', data, split, Number(flag('word-steps', String(2 * steps))), tests, decodings));
   }
   mkdirSync(OUT, { recursive: true });
   writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ steps, runs: out }, null, 2));

@@ -11,7 +11,7 @@ import { numberFlag, parseCommand } from './flags.js';
 import { checkRange } from '../train/config.js';
 
 export const TRANSCRIBE_HELP = `usage: engram transcribe MODEL FILE.wav... [--temperature T] [--seed S] [--beam N] [--lexicon FILE]
-       [--lm wordnet|FILE] [--lm-weight W] [--lm-bonus B] [--separate-voices] [--adapt-voice]
+       [--lm wordnet|FILE] [--lm-weight W] [--lm-bonus B] [--separate-voices] [--adapt-voice] [--with MODEL2,...]
 
 Writes what a speech model hears in each WAV file (any sample rate, mono or stereo): file<TAB>transcript.
 Files given together are heard as one voice when the model standardises its features over a speaker (the
@@ -31,10 +31,13 @@ default since this setting): give it several recordings of one person, or --sepa
                     (default 2)
   --separate-voices each file is a voice of its own (standardised by itself)
   --adapt-voice     hear each voice through the vocal tract warp (0.86-1.14) whose transcripts the model
-                    finds most probable (vocal tract length normalisation); costs 9 passes and decodings`;
+                    finds most probable (vocal tract length normalisation); costs 9 passes and decodings
+  --with M2,M3      more speech models (e.g. the same training from other seeds) hear the files too; each
+                    proposes its transcripts and each file gets the one all the models find most probable
+                    together (summed log-probabilities; temperature 0 only)`;
 
 export async function transcribeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' }, 'lm-bonus': { type: 'string' }, 'separate-voices': { type: 'boolean' }, 'adapt-voice': { type: 'boolean' } });
+  const { values, positionals } = parseCommand(argv, { temperature: { type: 'string' }, seed: { type: 'string' }, beam: { type: 'string' }, lexicon: { type: 'string' }, lm: { type: 'string' }, 'lm-weight': { type: 'string' }, 'lm-bonus': { type: 'string' }, 'separate-voices': { type: 'boolean' }, 'adapt-voice': { type: 'boolean' }, with: { type: 'string' } });
   if (values.help) return console.log(TRANSCRIBE_HELP);
   if (positionals.length < 2) throw new ConfigError('engram transcribe needs a model and at least one WAV file');
   const [file, ...wavs] = positionals;
@@ -49,10 +52,15 @@ export async function transcribeCommand(argv: string[]): Promise<void> {
   const lexicon = values.lexicon ? readLexicon(String(values.lexicon)) : undefined;
   for (const setting of ['lm-weight', 'lm-bonus'] as const) if (values[setting] !== undefined && !values.lm) throw new ConfigError(`--${setting} weighs a language model; give one with --lm wordnet or --lm FILE`);
   const languageModel = values.lm ? readLanguageModel(String(values.lm), numberFlag(values, 'lm-weight', LANGUAGE_MODEL_DEFAULTS.weight), numberFlag(values, 'lm-bonus', LANGUAGE_MODEL_DEFAULTS.bonus)) : undefined;
-  const loaded = speechModelFromRecord(await loadModelFile(new FileStorage(), file), file);
-  const waves = wavs.map((w) => decodeWav(readInput(w), w));
-  transcribe(loaded, waves, { temperature, seed, beam, lexicon, languageModel, separately: Boolean(values['separate-voices']), adaptVoice: Boolean(values['adapt-voice']) }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
-  loaded.model.dispose();
+  const others = values.with ? String(values.with).split(',').filter(Boolean) : [];
+  if (others.length > 0 && temperature > 0) throw new ConfigError('--with chooses the transcript the models find most probable together; it does not combine with --temperature above 0');
+  const [loaded, ...together] = await Promise.all([file, ...others].map(async (f) => speechModelFromRecord(await loadModelFile(new FileStorage(), f), f)));
+  try {
+    const waves = wavs.map((w) => decodeWav(readInput(w), w));
+    transcribe(loaded, waves, { temperature, seed, beam, lexicon, languageModel, separately: Boolean(values['separate-voices']), adaptVoice: Boolean(values['adapt-voice']), together }).forEach((text, i) => console.log(`${wavs[i]}\t${text}`));
+  } finally {
+    for (const m of [loaded, ...together]) m.model.dispose();
+  }
 }
 
 function readInput(file: string): Uint8Array {

@@ -103,8 +103,20 @@ function survivalFloor(beams: ReadonlyMap<string, Beam>, p: (v: number) => numbe
   return stays.sort((a, b) => b - a)[width - 1] - 1e-9;
 }
 
+/** A whole transcript's language-model score as the search adds it up: weighted log-probabilities of its letters and its end, plus a bonus per letter. */
+export function fusedScore(lm: LanguageModelFusion, text: string): number {
+  let score = lm.weight * lm.model.logProb(text, END);
+  for (let i = 0; i < text.length; i++) score += lm.weight * lm.model.logProb(text.slice(0, i), text[i]) + lm.bonus;
+  return score;
+}
+
 /** The most probable transcript of `frames` rows of logits [frames, V] starting at `offset`, by prefix beam search. */
 export function beamSearchFrames(logits: Float32Array, frames: number, V: number, offset: number, o: BeamOptions): string {
+  return beamSearchCandidates(logits, frames, V, offset, o)[0] ?? '';
+}
+
+/** The transcripts left in the beam at the last frame (whole lexicon words only), most probable first. */
+export function beamSearchCandidates(logits: Float32Array, frames: number, V: number, offset: number, o: BeamOptions): string[] {
   const { lexicon, languageModel: lm } = o;
   const ranked = (b: Beam) => total(b) + b.fused;
   let beams = new Map<string, Beam>([['', { labels: [], blank: 0, letter: -Infinity, fused: 0 }]]);
@@ -159,8 +171,8 @@ export function beamSearchFrames(logits: Float32Array, frames: number, V: number
   }
   const finished = [...beams.values()].filter((b) => !lexicon || lexicon.words.has(partialWord(b.labels)));
   // Every beam still inside a word: the whole words fell out of the beam, so search again wider.
-  if (finished.length === 0) return lexicon && o.width < MAX_LEXICON_WIDTH ? beamSearchFrames(logits, frames, V, offset, { ...o, width: o.width * 4 }) : '';
+  if (finished.length === 0) return lexicon && o.width < MAX_LEXICON_WIDTH ? beamSearchCandidates(logits, frames, V, offset, { ...o, width: o.width * 4 }) : [];
   // The language model also says how likely the transcript is to end here.
   const final = (b: Beam) => ranked(b) + (lm ? lm.weight * lm.model.logProb(textOf(b.labels), END) : 0);
-  return textOf(finished.reduce((a, b) => (final(b) > final(a) ? b : a)).labels);
+  return finished.map((b) => ({ text: textOf(b.labels), score: final(b) })).sort((a, b) => b.score - a.score).map((c) => c.text);
 }

@@ -45,9 +45,12 @@ export interface TranscribeOptions {
   readonly adaptVoice?: boolean;
 }
 
+/** The beam search's width the options ask for (0: no search). */
+export const searchWidth = (o: Pick<TranscribeOptions, 'beam' | 'lexicon' | 'languageModel'>): number => o.beam || (o.lexicon || o.languageModel ? LEXICON_BEAM : 0);
+
 /** Transcripts of utterances given as log-mel features, in batches of 16. */
 export function transcribeFeatures(model: SpeechModel, voice: readonly UtteranceFrames[], o: TranscribeOptions): string[] {
-  const width = o.beam || (o.lexicon || o.languageModel ? LEXICON_BEAM : 0);
+  const width = searchWidth(o);
   const rng = new Rng(o.seed);
   // Deterministic: beam search, or the greedy path (which draws nothing from rng).
   const read: ReadFrames = width

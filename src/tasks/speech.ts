@@ -1,6 +1,6 @@
 // The speech-to-text task end to end: speech dataset -> split (by utterance or by speaker) -> CTC alphabet ->
 // speech model -> the one trainer -> weights file, and back from a weights file to a model that transcribes.
-import { WeightsFormatError } from '../errors.js';
+import { ConfigError, WeightsFormatError } from '../errors.js';
 import { BLANK, CTC_CHARACTERS, CTC_VOCAB_SIZE } from '../codecs/ctcAlphabet.js';
 import { logMelEnergies, standardise } from '../codecs/logMel.js';
 import { resample, SAMPLE_RATE, type Waveform } from '../data/audio.js';
@@ -12,6 +12,7 @@ import type { EvalRecord, StepRecord, TrainState } from '../train/trainer.js';
 import { paramsFromRecord, type ModelRecord, type Provenance } from '../weights/modelFile.js';
 import type { Storage } from '../weights/storage.js';
 import { transcribeFeatures, type TranscribeOptions } from '../sample/ctcDecode.js';
+import { transcribeTogether } from '../sample/ensemble.js';
 import { runTraining, type RunTrainingResult } from './runTraining.js';
 
 export const SPEECH_TASK = 'speech-to-text';
@@ -76,14 +77,19 @@ export function speechModelFromRecord(record: ModelRecord, location: string): Lo
 /**
  * Transcripts of recordings, trimmed of silence as training recordings are. A model that standardises its
  * features over a speaker hears the recordings given together as one voice (one person's recordings: the
- * more, the better its statistics), unless `separately`, when each recording is its own voice.
+ * more, the better its statistics), unless `separately`, when each recording is its own voice. With
+ * `together`, more models hear them too, and each recording's transcript is the one all of them find most
+ * probable (ensemble.ts).
  */
-export function transcribe(loaded: LoadedSpeechModel, waves: readonly Waveform[], o: TranscribeOptions & { separately?: boolean }): string[] {
+export function transcribe(loaded: LoadedSpeechModel, waves: readonly Waveform[], o: TranscribeOptions & { separately?: boolean; together?: readonly LoadedSpeechModel[] }): string[] {
+  const models = [loaded, ...(o.together ?? [])].map((m) => m.model);
+  const over = loaded.model.config.standardiseOver;
+  const unlike = models.find((m) => m.config.standardiseOver !== over);
+  if (unlike) throw new ConfigError(`models heard together must read features alike: one standardises them over each ${over}, another over each ${unlike.config.standardiseOver}`);
   const utterances = waves.map((w) => logMelEnergies(trimSilence(resample(w, SAMPLE_RATE).samples)));
-  const pooled = loaded.model.config.standardiseOver === 'speaker' && !o.separately;
+  const pooled = over === 'speaker' && !o.separately;
   const features = pooled ? standardise(utterances) : utterances.flatMap((u) => standardise([u]));
   const heard = utterances.map((u, i) => ({ frames: u.frames, features: features[i] }));
   // Adapted to a voice: each file its own warp when each is a voice of its own.
-  if (o.adaptVoice && !pooled) return heard.flatMap((u) => transcribeFeatures(loaded.model, [u], o));
-  return transcribeFeatures(loaded.model, heard, o);
+  return transcribeTogether(models, o.adaptVoice && !pooled ? heard.map((u) => [u]) : [heard], o);
 }

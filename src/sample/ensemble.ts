@@ -1,0 +1,65 @@
+// Several speech models heard together, e.g. the same recogniser trained from different seeds (an ensemble):
+// each model reads a voice as it would alone (through its own warp with --adapt-voice) and proposes the
+// transcripts its search ends with; each recording's transcript is then the candidate whose log-probability,
+// summed over every model (CTC: all alignments), is highest, plus the language model's score when there is one.
+// That is N-best rescoring by model combination. Averaging the models' per-frame distributions does not work for
+// CTC: each model puts its letter spikes on different frames, so their averages blur into blanks.
+import { ops, Rng } from '../engine/index.js';
+import { BLANK, encodeTranscript } from '../codecs/ctcAlphabet.js';
+import type { SpeechModel } from '../models/speech.js';
+import { beamSearchCandidates, fusedScore } from './ctcBeam.js';
+import { ConfigError } from '../errors.js';
+import { decodeFrames, searchWidth, transcribeFeatures, type TranscribeOptions } from './ctcDecode.js';
+import { forEachUtteranceLogits, type UtteranceFrames } from './speechLogits.js';
+import { chooseVoiceWarp, warpVoice } from './voiceWarp.js';
+
+/** What one model makes of one recording: its per-frame log-probabilities and the transcripts it proposes. */
+export interface Reading {
+  readonly logProbs: Float64Array;
+  readonly frames: number;
+  /** Most probable first (by the model and the language model); one, the greedy path's, without a search. */
+  readonly candidates: readonly string[];
+}
+
+/** One model's readings of a voice's recordings (deterministic: greedy or beam search, as `o` says). */
+export function readVoice(model: SpeechModel, voice: readonly UtteranceFrames[], o: Omit<TranscribeOptions, 'temperature' | 'seed'>): Reading[] {
+  const width = searchWidth(o);
+  const search = { width, lexicon: o.lexicon, languageModel: o.languageModel };
+  const propose = (logits: Float32Array, frames: number, V: number, offset: number) =>
+    width ? beamSearchCandidates(logits, frames, V, offset, search) : [decodeFrames(logits, frames, V, offset, 0, new Rng(0))];
+  const heard = o.adaptVoice ? warpVoice(voice, chooseVoiceWarp(model, voice, (...args) => propose(...args)[0] ?? '').factor) : voice;
+  const V = model.config.vocabSize;
+  const readings: Reading[] = [];
+  forEachUtteranceLogits(model, heard, (values, frames, offset) => {
+    readings.push({ logProbs: ops.logProbabilities(values, frames, V, offset), frames, candidates: propose(values, frames, V, offset) });
+  });
+  return readings;
+}
+
+/**
+ * Each recording's transcript from every model's reading of it (`byModel[m][i]`: model m, recording i): of all
+ * the candidates proposed, the one most probable summed over the models. Ties go to the earlier proposal.
+ */
+export function combineReadings(byModel: readonly (readonly Reading[])[], V: number, o: Pick<TranscribeOptions, 'languageModel'>): string[] {
+  return byModel[0].map((_, i) => {
+    const candidates = [...new Set(byModel.flatMap((readings) => readings[i].candidates))];
+    let best = { text: candidates[0] ?? '', score: -Infinity };
+    for (const text of candidates) {
+      const labels = encodeTranscript(text);
+      let score = o.languageModel ? fusedScore(o.languageModel, text) : 0;
+      for (const readings of byModel) score -= ops.ctcExample(readings[i].logProbs, readings[i].frames, V, labels, BLANK, false).loss;
+      if (score > best.score) best = { text, score };
+    }
+    return best.text;
+  });
+}
+
+/**
+ * Transcripts of voices (each a list of recordings' features, in order) by one model, or by several together.
+ * Each voice is adapted to by itself with `adaptVoice`. Several models choose by probability, so they do not sample.
+ */
+export function transcribeTogether(models: readonly SpeechModel[], voices: readonly (readonly UtteranceFrames[])[], o: TranscribeOptions): string[] {
+  if (models.length === 1) return voices.flatMap((voice) => transcribeFeatures(models[0], voice, o));
+  if (o.temperature > 0) throw new ConfigError('models heard together choose the transcript they find most probable; they do not sample at a temperature above 0');
+  return combineReadings(models.map((model) => voices.flatMap((voice) => readVoice(model, voice, o))), models[0].config.vocabSize, o);
+}
