@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
 import { decodeImage, encodePng } from '../src/data/imageFile.js';
 import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
+import { scratchDir } from './helpers.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
-const dir = mkdtempSync(path.join(tmpdir(), 'engram-cli-'));
+const dir = scratchDir('cli');
 const at = (name: string) => path.join(dir, name);
 
 function engram(...args: string[]) {

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadTextDataset, makeDataset, parseLines, splitDataset, isHeldOut } from '../src/data/index.js';
 import { parseSynsetLine } from '../src/data/wordnet.js';
 import { DatasetError } from '../src/errors.js';
-import { wordnetAdverbs } from './helpers.js';
+import { wordnetAdverbs, scratchDir } from './helpers.js';
 
 test('a WordNet data line becomes (words -> gloss), with adjective markers and underscores removed', () => {
   const line = '00002312 00 a 02 abaxial 0 dorsal(a) 4 002 ;c 06047178 n 0000 | facing away from the axis; "the abaxial surface"  ';
@@ -37,7 +36,7 @@ test('the split is a pure function of hash and seed; duplicates stay on one side
 
 test('text files: tab-separated pairs or plain lines; bad files give DatasetError', () => {
   assert.deepEqual(parseLines('cat\ta small feline\r\n\nplain line\n'), [{ input: 'cat', output: 'a small feline' }, { input: '', output: 'plain line' }]);
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-data-'));
+  const dir = scratchDir('data');
   const file = (name: string, content: string | Buffer) => {
     writeFileSync(path.join(dir, name), content);
     return path.join(dir, name);

@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, tensor, tidy } from '../src/engine/index.js';
@@ -16,7 +15,7 @@ import { loadImageModel } from '../src/tasks/image.js';
 import { loadModelFile, saveModelFile } from '../src/weights/modelFile.js';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
 import { FileStorage } from '../src/weights/storage.js';
-import { ready, TINY_MODEL, tinyTrain, wordnetSlice } from './helpers.js';
+import { ready, TINY_MODEL, tinyTrain, wordnetSlice, scratchDir } from './helpers.js';
 
 await ready;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,7 +46,7 @@ const randomArray = (n: number, seed: number, scale = 1) => {
 
 test('GPT: the exported module computes engram\'s logits; torchrun trains on; engram samples and audits what came back', { timeout: 240_000 }, async (t) => {
   if (!hasTorch) return t.skip(NO_TORCH);
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-export-'));
+  const dir = scratchDir('export');
   const file = path.join(dir, 'm.safetensors');
   const lines = path.join(dir, 'adverbs.txt');
   writeFileSync(lines, wordnetSlice(100).examples.map((e) => `${e.input}\t${e.output}`).join('\n'));
@@ -75,7 +74,7 @@ test('GPT: the exported module computes engram\'s logits; torchrun trains on; en
 
 test('tagger: the exported module computes engram\'s logits; torchrun trains on; engram audits what came back', { timeout: 240_000 }, async (t) => {
   if (!hasTorch) return t.skip(NO_TORCH);
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-export-'));
+  const dir = scratchDir('export');
   engram(dir, 'train', 'tagger', '--data', 'mnist:30', '--steps', '6', '--eval-every', '3', '--image-size', '16', '--channels', '4,8', '--out', 'tagger.safetensors');
   assert.match(engram(dir, 'export', 'tagger.safetensors', '--to', 'pytorch', 'torch'), /tagger\.py, train\.py/);
   const loaded = await loadTagger(new FileStorage(), path.join(dir, 'tagger.safetensors'));
@@ -93,7 +92,7 @@ test('tagger: the exported module computes engram\'s logits; torchrun trains on;
 
 test('diffusion UNet: the exported module computes engram\'s network output; train.py trains on; engram samples from it', { timeout: 240_000 }, async (t) => {
   if (!hasTorch) return t.skip(NO_TORCH);
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-export-'));
+  const dir = scratchDir('export');
   engram(dir, 'train', 'image', '--data', 'mnist:20', '--image-size', '8', '--channels', '8,16', '--embed-dim', '16', '--timesteps', '100', '--batch-size', '8', '--steps', '4', '--eval-every', '4', '--eval-batches', '1', '--out', 'digits.safetensors');
   // Random weights everywhere (a few steps leave the zero-initialised convolutions near zero, which would hide a wrong layout).
   const storage = new FileStorage();

@@ -1,15 +1,15 @@
 // Image data: codec round trips on real emoji, resizing by hand-computed values, the three loaders.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeImage, encodePng, resize, toBytes } from '../src/data/imageFile.js';
 import { emojiTags, loadEmoji } from '../src/data/emoji.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { loadImageFolder } from '../src/data/imageFolder.js';
 import { DatasetError } from '../src/errors.js';
+import { scratchDir } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const emojiDir = path.join(path.dirname(require.resolve('emoji-datasource-twitter/package.json')), 'img', 'twitter', '64');
@@ -67,7 +67,7 @@ test('MNIST: labelled digits, white on black, resized to 32', () => {
 });
 
 test('image folder: tags file, mixed sizes resized, bad files skipped with a count or stopping the load', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-images-'));
+  const dir = scratchDir('images');
   copyFileSync(path.join(emojiDir, '1f600.png'), path.join(dir, 'a.png'));
   writeFileSync(path.join(dir, 'b.png'), encodePng({ width: 10, height: 7, pixels: new Float32Array(10 * 7 * 3).fill(0.5) }));
   writeFileSync(path.join(dir, 'notes.png'), 'not an image');

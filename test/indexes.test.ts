@@ -2,15 +2,13 @@
 // matches. Where both paths run they must agree with the in-memory ones (exact search, the suffix array).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadImageDataset } from '../src/data/images.js';
 import { memorySearch } from '../src/audit/imageNeighbours.js';
 import { openLanceImageIndex } from '../src/audit/indexes/lanceImages.js';
 import { openDuckTextIndex, GRAM } from '../src/audit/indexes/duckText.js';
 import { exampleText, memoryVerbatimIndex } from '../src/audit/regurgitation.js';
-import { ready, wordnetAdverbs } from './helpers.js';
+import { ready, wordnetAdverbs, scratchDir } from './helpers.js';
 
 await ready;
 
@@ -18,7 +16,7 @@ test('LanceDB image index: the same nearest training images as exact search, for
   const digits = loadImageDataset('mnist:40', { size: 16 }).examples.map((e) => e.image.pixels);
   const train = digits.slice(0, 300);
   const queries = [...digits.slice(300, 330), train[7], train[123]];
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-lance-'));
+  const dir = scratchDir('lance');
   const index = await openLanceImageIndex(dir, 'digits', train, 16);
   assert.equal(index.count, 300);
   assert.ok(index.buildSeconds > 0);
@@ -39,7 +37,7 @@ test('DuckDB 16-gram index: the suffix array\'s match lengths for every match of
   const examples = wordnetAdverbs().examples;
   const train = examples.slice(0, 2000);
   const memory = memoryVerbatimIndex(train);
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-duck-'));
+  const dir = scratchDir('duck');
   const duck = await openDuckTextIndex(path.join(dir, 'text.duckdb'), 'adverbs', train);
   // Texts as the audit scores them: held-out examples, training examples, and splices of two training examples.
   const texts = [

@@ -4,17 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
 import { encodeSafetensors, decodeSafetensors } from '../src/weights/safetensors.js';
 import { encodePng } from '../src/data/imageFile.js';
 import { encodeWav } from '../src/data/audio.js';
+import { scratchDir } from './helpers.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
-const dir = mkdtempSync(path.join(tmpdir(), 'engram-refusals-'));
+const dir = scratchDir('refusals');
 const at = (name: string) => path.join(dir, name);
 const TINY = ['--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '32', '--batch-size', '4', '--eval-every', '2', '--eval-batches', '1', '--held-out-fraction', '0.3'];
 

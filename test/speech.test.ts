@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ops, Rng, valueAndGrads, variableOf, zeros } from '../src/engine/index.js';
 import { ctcExample } from '../src/engine/ops/ctc.js';
 import { collapsePath, CTC_CHARACTERS, CTC_VOCAB_SIZE, encodeTranscript } from '../src/codecs/ctcAlphabet.js';
-import { beamSearchFrames, languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
+import { beamSearchCandidates, beamSearchFrames, languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
+import { transcribeTogether } from '../src/sample/ensemble.js';
 import { END, trainCharNgram } from '../src/models/charNgram.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
@@ -28,7 +28,7 @@ import { SpeechBatches, speechItem, stackUtterances, standardisedInPool } from '
 import { SpeechModel, SPEECH_DEFAULTS, TIME_REDUCTION } from '../src/models/speech.js';
 import { loadModelFile } from '../src/weights/modelFile.js';
 import { FileStorage } from '../src/weights/storage.js';
-import { ready } from './helpers.js';
+import { ready, scratchDir } from './helpers.js';
 
 await ready;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -211,6 +211,66 @@ test('every weight of a new speech recogniser gets a gradient', () => {
   model.dispose();
 });
 
+test('a recording is heard the same alone or batched with longer ones: padding never reaches its frames', () => {
+  const model = SpeechModel.init({ ...SPEECH_DEFAULTS, channels: [4, 8], hidden: 16, vocabSize: CTC_VOCAB_SIZE }, 2);
+  const rng = new Rng(4);
+  const utterance = (frames: number) => ({ frames, features: Float32Array.from({ length: frames * MEL_BINS }, () => rng.normal()), labels: new Int32Array() });
+  const short = utterance(21); // 6 output frames, the last of them part padding even alone
+  const logitsOf = (items: ReturnType<typeof utterance>[]) => {
+    const batch = stackUtterances(items);
+    const logits = model.logits(batch.features, batch.batchSize, batch.time, batch.outputFrames);
+    const values = logits.toArray();
+    logits.dispose();
+    return values.slice(0, batch.outputFrames[0] * CTC_VOCAB_SIZE);
+  };
+  const alone = logitsOf([short]);
+  const batched = logitsOf([short, utterance(57), utterance(40)]);
+  assert.equal(batched.length, 6 * CTC_VOCAB_SIZE);
+  const worst = Math.max(...alone.map((v, i) => Math.abs(v - batched[i])));
+  assert.ok(worst < 1e-5, `the short recording's logits move by ${worst} when batched`);
+  model.dispose();
+});
+
+test('models heard together: each recording gets the proposed transcript most probable summed over the models', () => {
+  const config = { ...SPEECH_DEFAULTS, channels: [4, 8] as [number, number], hidden: 16, vocabSize: CTC_VOCAB_SIZE };
+  const models = [SpeechModel.init(config, 1), SpeechModel.init(config, 2), SpeechModel.init(config, 3)];
+  const rng = new Rng(6);
+  const voice = [33, 48, 40, 61, 52, 36].map((frames) => ({ frames, features: Float32Array.from({ length: frames * MEL_BINS }, () => rng.normal()) }));
+  const lexicon = makeLexicon(['one', 'two', 'six', 'nine', 'ten']);
+  const o = { temperature: 0, seed: 0, lexicon };
+  // The log-probability of a transcript under a model, by the training loss on a batch of that one recording.
+  const logProbability = (model: SpeechModel, u: (typeof voice)[number], text: string) => {
+    const batch = stackUtterances([{ ...u, labels: encodeTranscript(text) }]);
+    const logits = model.logits(batch.features, 1, batch.time, batch.outputFrames);
+    const loss = ops.ctcLoss(logits, 1, batch.time / TIME_REDUCTION, batch.outputFrames, batch.labels);
+    const value = -loss.toArray()[0];
+    logits.dispose();
+    loss.dispose();
+    return value;
+  };
+  const alone = models.map((m) => transcribeTogether([m], [voice], o));
+  const together = transcribeTogether(models, [voice], o);
+  voice.forEach((u, i) => {
+    const candidates = new Set(models.flatMap((m) => beamSearchCandidates(...logitsOf(m, u), { width: 16, lexicon })));
+    const summed = (text: string) => models.reduce((s, m) => s + logProbability(m, u, text), 0);
+    const best = [...candidates].reduce((a, b) => (summed(b) > summed(a) ? b : a));
+    assert.equal(together[i], best);
+    for (const own of alone) assert.ok(summed(together[i]) >= summed(own[i]) - 1e-6);
+  });
+  assert.ok(alone.some((own) => own.some((text, i) => text !== together[i])), 'the models disagree somewhere, or this proves nothing');
+  assert.throws(() => transcribeTogether(models, [voice], { ...o, lexicon: undefined, temperature: 0.5 }), /do not sample/);
+  for (const m of models) m.dispose();
+});
+
+/** One recording's logits as beamSearchCandidates reads them: values, frames, V, offset. */
+function logitsOf(model: SpeechModel, u: { frames: number; features: Float32Array }): [Float32Array, number, number, number] {
+  const batch = stackUtterances([{ ...u, labels: new Int32Array() }]);
+  const logits = model.logits(batch.features, 1, batch.time, batch.outputFrames);
+  const values = Float32Array.from(logits.toArray());
+  logits.dispose();
+  return [values, batch.outputFrames[0], CTC_VOCAB_SIZE, 0];
+}
+
 test('dropout: training mode drops by its seed, evaluation mode is the model without dropout', () => {
   const config = { ...SPEECH_DEFAULTS, channels: [4, 8] as const, hidden: 16, vocabSize: CTC_VOCAB_SIZE };
   const rng = new Rng(5);
@@ -294,7 +354,7 @@ test('WAV round trip, stereo and 8-bit decoding, and resampling keep the pitch',
 });
 
 test('canaries.tsv: planted copies must match its repeat counts, and canaries never go to the held-out side', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-canaries-'));
+  const dir = scratchDir('canaries');
   const tone = (hz: number) => encodeWav({ sampleRate: 16000, samples: Float32Array.from({ length: 8000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / 16000)) });
   writeFileSync(path.join(dir, 'a.wav'), tone(300));
   writeFileSync(path.join(dir, 'secret.wav'), tone(500));
@@ -389,7 +449,7 @@ test('vocal tract warp: read at warped positions, a 1 kHz tone sounds where a 1.
 
 test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CLI', { timeout: 300_000 }, async (t) => {
   if (spawnSync('espeak-ng', ['--version']).status !== 0) return t.skip('no espeak-ng (apt-get install espeak-ng; .ci/run installs it)');
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-speech-'));
+  const dir = scratchDir('speech');
   const data = path.join(dir, 'digits');
   const make = (out: string, ...more: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/make-speech.mjs'), '--set', 'digits', '--voices', '6', '--per-voice', '10', '--canaries', '8', '--augment', '1', '--out', out, ...more], { encoding: 'utf8' });
   const made = make(data);
@@ -483,6 +543,16 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
   const adapted = engram('transcribe', 'speech.safetensors', '--adapt-voice', ...voice.map((e) => path.join(data, e.source)));
   assert.equal(adapted.status, 0, adapted.stderr);
   assert.deepEqual(adapted.stdout.trim().split('\n').map((l) => l.split('\t')[1]), best.transcripts);
+  // --with: the CLI hears the files by the models together as the library does; sampling is refused.
+  writeFileSync(path.join(dir, 'digits.txt'), 'zero one two three four five six seven eight nine');
+  const second = speechModelFromRecord(await loadModelFile(new FileStorage(), path.join(dir, 'speech.safetensors')), 'second');
+  const both = engram('transcribe', 'speech.safetensors', '--with', 'speech.safetensors', '--lexicon', 'digits.txt', '--adapt-voice', ...voice.map((e) => path.join(data, e.source)));
+  assert.equal(both.status, 0, both.stderr);
+  assert.deepEqual(both.stdout.trim().split('\n').map((l) => l.split('\t')[1]), transcribeTogether([loaded.model, second.model], [voice], { temperature: 0, seed: 0, lexicon: makeLexicon('zero one two three four five six seven eight nine'.split(' ')), adaptVoice: true }));
+  second.model.dispose();
+  const sampled = engram('transcribe', 'speech.safetensors', '--with', 'speech.safetensors', '--temperature', '0.5', path.join(data, voice[0].source));
+  assert.equal(sampled.status, 2, 'a usage error');
+  assert.match(sampled.stderr, /^engram: --with chooses the transcript the models find most probable together; it does not combine with --temperature above 0\n$/);
   loaded.model.dispose();
   assert.deepEqual(control.separated, [], `unplanted canaries flagged: ${JSON.stringify(control.byRepeats)}`);
 });

@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { defaultWebDir, handleStudioRequest, startStudioServer, studioRoutes } from '../src/web/server.js';
+import { scratchDir } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -73,7 +73,7 @@ test('the bundle\'s PNG reader decodes every Twemoji image exactly as pngjs does
 });
 
 test('a bundle file that is a symlink out of the bundle is refused', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-web-'));
+  const dir = scratchDir('web');
   writeFileSync(path.join(dir, 'index.html'), '<p>ok</p>');
   symlinkSync(path.join(ROOT, 'package.json'), path.join(dir, 'app.js'));
   const routes = studioRoutes(dir);
@@ -134,7 +134,7 @@ test('in a real browser: load WordNet, train, sample, audit, download; the CLI s
 
     const download = page.waitForEvent('download');
     await page.click('#download');
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'engram-studio-')), 'model.safetensors');
+    const file = path.join(scratchDir('studio'), 'model.safetensors');
     await (await download).saveAs(file);
     const cli = spawnSync(process.execPath, [MAIN, 'sample', file, '--prompt', 'glorpish', '--temperature', '0', '-n', '2'], { encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);
@@ -224,7 +224,7 @@ test('in a real browser: a speech model opened in the page transcribes WAV files
   if (!existsSync(CHROMIUM)) return t.skip(`no ${CHROMIUM}`);
   // A tiny recogniser trained on tones (a rising tone says "up", a falling one "down"): enough to make a real model file.
   const { encodeWav } = await import('../src/data/audio.js');
-  const dir = mkdtempSync(path.join(tmpdir(), 'engram-studio-speech-'));
+  const dir = scratchDir('studio-speech');
   const tone = (from: number, to: number, seconds: number) => Float32Array.from({ length: Math.round(16000 * seconds) }, (_, i) => {
     const progress = i / (16000 * seconds);
     return 0.5 * Math.sin(2 * Math.PI * i * (from + ((to - from) * progress) / 2) / 16000);

@@ -5,15 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeModelFile } from '../src/weights/modelFile.js';
-import { wordnetSlice } from './helpers.js';
+import { wordnetSlice, scratchDir } from './helpers.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
-const dir = mkdtempSync(path.join(tmpdir(), 'engram-threads-'));
+const dir = scratchDir('threads');
 
 function trainWith(threads: number, args: string[], out: string): Map<string, Float32Array> {
   const file = path.join(dir, `${out}-${threads}.safetensors`);
