@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
 import { decodeImage, encodePng } from '../src/data/imageFile.js';
 import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
-import { scratchDir } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const dir = scratchDir('cli');

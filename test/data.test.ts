@@ -5,7 +5,8 @@ import path from 'node:path';
 import { loadTextDataset, makeDataset, parseLines, splitDataset, isHeldOut } from '../src/data/index.js';
 import { parseSynsetLine } from '../src/data/wordnet.js';
 import { DatasetError } from '../src/errors.js';
-import { wordnetAdverbs, scratchDir } from './helpers.js';
+import { wordnetAdverbs } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 test('a WordNet data line becomes (words -> gloss), with adjective markers and underscores removed', () => {
   const line = '00002312 00 a 02 abaxial 0 dorsal(a) 4 002 ;c 06047178 n 0000 | facing away from the axis; "the abaxial surface"  ';

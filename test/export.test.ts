@@ -15,7 +15,8 @@ import { loadImageModel } from '../src/tasks/image.js';
 import { loadModelFile, saveModelFile } from '../src/weights/modelFile.js';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
 import { FileStorage } from '../src/weights/storage.js';
-import { ready, TINY_MODEL, tinyTrain, wordnetSlice, scratchDir } from './helpers.js';
+import { ready, TINY_MODEL, tinyTrain, wordnetSlice } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 await ready;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,7 +1,4 @@
 // Shared set-up for tests: the engine, tiny configs, and small slices of real data.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { initEngine } from '../src/engine/index.js';
 import { loadWordnet, makeDataset, type Dataset } from '../src/data/index.js';
 import type { TrainConfig } from '../src/train/config.js';
@@ -28,12 +25,3 @@ export function wordnetSlice(n: number): Dataset {
   return makeDataset(`wordnet:adv[0:${n}]`, 'test', wordnetAdverbs().examples.slice(0, n));
 }
 
-/**
- * A fresh folder under the system's temp folder for one test's files, removed when the test file's process
- * exits (a speech test's data alone is 23 MB); ENGRAM_KEEP_TEST_FILES=1 keeps it to look at.
- */
-export function scratchDir(name: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), `engram-${name}-`));
-  if (!process.env.ENGRAM_KEEP_TEST_FILES) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}

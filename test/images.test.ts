@@ -9,7 +9,7 @@ import { emojiTags, loadEmoji } from '../src/data/emoji.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { loadImageFolder } from '../src/data/imageFolder.js';
 import { DatasetError } from '../src/errors.js';
-import { scratchDir } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 const require = createRequire(import.meta.url);
 const emojiDir = path.join(path.dirname(require.resolve('emoji-datasource-twitter/package.json')), 'img', 'twitter', '64');

@@ -8,7 +8,8 @@ import { memorySearch } from '../src/audit/imageNeighbours.js';
 import { openLanceImageIndex } from '../src/audit/indexes/lanceImages.js';
 import { openDuckTextIndex, GRAM } from '../src/audit/indexes/duckText.js';
 import { exampleText, memoryVerbatimIndex } from '../src/audit/regurgitation.js';
-import { ready, wordnetAdverbs, scratchDir } from './helpers.js';
+import { ready, wordnetAdverbs } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 await ready;
 

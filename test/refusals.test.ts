@@ -11,7 +11,7 @@ import { decodeModelFile, encodeModelFile } from '../src/weights/modelFile.js';
 import { encodeSafetensors, decodeSafetensors } from '../src/weights/safetensors.js';
 import { encodePng } from '../src/data/imageFile.js';
 import { encodeWav } from '../src/data/audio.js';
-import { scratchDir } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const dir = scratchDir('refusals');

@@ -28,7 +28,8 @@ import { SpeechBatches, speechItem, stackUtterances, standardisedInPool } from '
 import { SpeechModel, SPEECH_DEFAULTS, TIME_REDUCTION } from '../src/models/speech.js';
 import { loadModelFile } from '../src/weights/modelFile.js';
 import { FileStorage } from '../src/weights/storage.js';
-import { ready, scratchDir } from './helpers.js';
+import { ready } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 await ready;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

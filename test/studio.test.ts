@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { defaultWebDir, handleStudioRequest, startStudioServer, studioRoutes } from '../src/web/server.js';
-import { scratchDir } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');

@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeModelFile } from '../src/weights/modelFile.js';
-import { wordnetSlice, scratchDir } from './helpers.js';
+import { wordnetSlice } from './helpers.js';
+import { scratchDir } from './scratch.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 const dir = scratchDir('threads');
