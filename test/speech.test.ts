@@ -260,6 +260,10 @@ test('models heard together: each recording gets the proposed transcript most pr
   });
   assert.ok(alone.some((own) => own.some((text, i) => text !== together[i])), 'the models disagree somewhere, or this proves nothing');
   assert.throws(() => transcribeTogether(models, [voice], { ...o, lexicon: undefined, temperature: 0.5 }), /do not sample/);
+  // One model, each recording a voice of its own, sampled: each voice draws from a seed of its own.
+  const [first, second] = transcribeTogether([models[0]], [[voice[3]], [voice[3]]], { temperature: 1, seed: 3, adaptVoice: true });
+  assert.notEqual(first, second, 'the same recording twice, sampled as two voices, is written two ways');
+  assert.equal(first, transcribeTogether([models[0]], [[voice[3]]], { temperature: 1, seed: 3, adaptVoice: true })[0]);
   for (const m of models) m.dispose();
 });
 

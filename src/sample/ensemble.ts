@@ -4,7 +4,7 @@
 // summed over every model (CTC: all alignments), is highest, plus the language model's score when there is one.
 // That is N-best rescoring by model combination. Averaging the models' per-frame distributions does not work for
 // CTC: each model puts its letter spikes on different frames, so their averages blur into blanks.
-import { ops, Rng } from '../engine/index.js';
+import { deriveSeed, ops, Rng } from '../engine/index.js';
 import { BLANK, encodeTranscript } from '../codecs/ctcAlphabet.js';
 import type { SpeechModel } from '../models/speech.js';
 import { beamSearchCandidates, fusedScore } from './ctcBeam.js';
@@ -59,7 +59,8 @@ export function combineReadings(byModel: readonly (readonly Reading[])[], V: num
  * Each voice is adapted to by itself with `adaptVoice`. Several models choose by probability, so they do not sample.
  */
 export function transcribeTogether(models: readonly SpeechModel[], voices: readonly (readonly UtteranceFrames[])[], o: TranscribeOptions): string[] {
-  if (models.length === 1) return voices.flatMap((voice) => transcribeFeatures(models[0], voice, o));
+  // Each voice samples from a seed of its own (the first from `seed` itself), or identical files would be written alike.
+  if (models.length === 1) return voices.flatMap((voice, v) => transcribeFeatures(models[0], voice, { ...o, seed: v === 0 ? o.seed : deriveSeed(o.seed, 'voice', v) }));
   if (o.temperature > 0) throw new ConfigError('models heard together choose the transcript they find most probable; they do not sample at a temperature above 0');
   return combineReadings(models.map((model) => voices.flatMap((voice) => readVoice(model, voice, o))), models[0].config.vocabSize, o);
 }
