@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ops, Rng, valueAndGrads, variableOf, zeros } from '../src/engine/index.js';
 import { ctcExample } from '../src/engine/ops/ctc.js';
 import { collapsePath, CTC_CHARACTERS, CTC_VOCAB_SIZE, encodeTranscript } from '../src/codecs/ctcAlphabet.js';
-import { beamSearchCandidates, beamSearchFrames, languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
+import { beamSearchCandidates, beamSearchFrames, fusedScore, languageModelFrom, makeLexicon } from '../src/sample/ctcBeam.js';
 import { transcribeTogether } from '../src/sample/ensemble.js';
 import { END, trainCharNgram } from '../src/models/charNgram.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
@@ -140,6 +140,8 @@ test('beam search with a language model finds the best fused score over all tran
       const text = collapsePath([a, b, c]);
       probability.set(text, (probability.get(text) ?? 0) + Math.exp(logProbs[0][a] + logProbs[1][b] + logProbs[2][c]));
     }
+    // The score the ensemble rescores with (fusedScore) is the one the search adds up letter by letter.
+    for (const text of probability.keys()) assert.ok(Math.abs(fusedScore(languageModel, text) - textScore(text)) < 1e-9, text);
     const fused = [...probability].map(([text, p]) => [text, Math.log(p) + textScore(text)] as const);
     const best = fused.reduce((x, y) => (y[1] > x[1] ? y : x))[0];
     assert.equal(beamSearchFrames(logits, 3, V, 0, { width: 30_000, languageModel }), best, `seed ${seed}`);
