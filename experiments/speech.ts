@@ -1,6 +1,6 @@
 // npm run experiment:speech -- --synthetic DIR [--words DIR] [--fsdd PATH] [--steps N] [--word-steps N]
 // [--real-weight K] [--only synthetic|loso|SPEAKER,...] [--channels A,B] [--hidden H] [--context-layers N] [--global-context on|off] [--weight-decay W]
-// [--ema DECAY] [--voice-warp W] [--masks N] [--dropout R] [--standardise speaker|utterance] [--seed S] [--model FILE]: what the speech recogniser
+// [--ema DECAY] [--voice-warp W] [--close-trims P] [--masks N] [--dropout R] [--standardise speaker|utterance] [--seed S] [--model FILE]: what the speech recogniser
 // reaches, measured.
 // - digits: leave-one-speaker-out over the real FSDD speakers: trained on synthetic digits (npm run speech:data)
 //   plus the other real speakers, word accuracy on the held-out speaker; and trained on synthetic speech alone,
@@ -37,7 +37,7 @@ function modelSettings(): SpeechModelSettings {
   const number = (name: string, fallback: number) => Number(flag(name, String(fallback)));
   return {
     ...SPEECH_DEFAULTS, channels: channels(flag('channels', SPEECH_DEFAULTS.channels.join(','))), hidden: number('hidden', SPEECH_DEFAULTS.hidden), contextLayers: number('context-layers', SPEECH_DEFAULTS.contextLayers), globalContext: flag('global-context', 'on') === 'on',
-    voiceWarp: number('voice-warp', SPEECH_DEFAULTS.voiceWarp), masks: number('masks', SPEECH_DEFAULTS.masks), dropout: number('dropout', SPEECH_DEFAULTS.dropout),
+    voiceWarp: number('voice-warp', SPEECH_DEFAULTS.voiceWarp), closeTrims: number('close-trims', SPEECH_DEFAULTS.closeTrims), masks: number('masks', SPEECH_DEFAULTS.masks), dropout: number('dropout', SPEECH_DEFAULTS.dropout),
     standardiseOver: standardisation(flag('standardise', SPEECH_DEFAULTS.standardiseOver)),
   };
 }

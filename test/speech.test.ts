@@ -17,14 +17,14 @@ import { transcribeTogether } from '../src/sample/ensemble.js';
 import { END, trainCharNgram } from '../src/models/charNgram.js';
 import { decodeFrames } from '../src/sample/ctcDecode.js';
 import { decodeWav, encodeWav, resample } from '../src/data/audio.js';
-import { logMel, MEL_BINS, warpedMelPositions, warpFeatures } from '../src/codecs/logMel.js';
+import { logMel, MEL_BINS, standardise, warpedMelPositions, warpFeatures } from '../src/codecs/logMel.js';
 import { chooseVoiceWarp, VOICE_WARPS, warpVoice } from '../src/sample/voiceWarp.js';
 import { editDistance, errorRates, trainingAdvantage } from '../src/audit/speechAudit.js';
 import { rankSumPValue } from '../src/audit/stats.js';
 import { spokenCanaryAudit } from '../src/audit/spokenCanaries.js';
 import { CANARY_SPEAKER, loadSpeechDataset, makeSpeechDataset, speechExample, splitSpeech, standardisedOver, UNKNOWN_SPEAKER } from '../src/data/speech.js';
 import { speechModelFromRecord, transcribeFeatures } from '../src/tasks/speech.js';
-import { SpeechBatches, speechItem, stackUtterances, standardisedInPool } from '../src/train/speechBatches.js';
+import { SpeechBatches, speechItem, stackUtterances, standardisedInPool, trimmedClose } from '../src/train/speechBatches.js';
 import { SpeechModel, SPEECH_DEFAULTS, TIME_REDUCTION } from '../src/models/speech.js';
 import { loadModelFile } from '../src/weights/modelFile.js';
 import { FileStorage } from '../src/weights/storage.js';
@@ -340,6 +340,34 @@ test('features standardised over a speaker: pooled over its utterances; canaries
   for (let i = 0; i < 20; i++) assert.deepEqual(standardisedInPool(items[3], [items[3]], rng).features, examples[3].features, 'a voice of one recording');
 });
 
+test('trimmed close: the start quieter than the floor goes, the rest is standardised again, too short stays whole', () => {
+  // 0.1 s at -30 dB, 0.3 s loud, 0.1 s at -20 dB (all kept by the 40 dB trim every recording gets).
+  const level = (i: number) => (i < 1600 ? 10 ** (-30 / 20) : i < 6400 ? 1 : 10 ** (-20 / 20));
+  const wav = encodeWav({ sampleRate: 16000, samples: Float32Array.from({ length: 8000 }, (_, i) => 0.5 * level(i) * Math.sin((2 * Math.PI * 500 * i) / 16000)) });
+  const item = speechItem(speechExample('ab', 'ann', 'a.wav', wav));
+  const head = trimmedClose(item, 25);
+  assert.equal(trimmedClose(item, 35), item, 'nothing under a 35 dB floor: unchanged');
+  assert.ok(item.frames - head.frames >= 8 && item.frames - head.frames <= 12, `the quiet 0.1 s start is cut: ${item.frames} -> ${head.frames} frames`);
+  const closer = trimmedClose(item, 15);
+  assert.ok(Math.abs(closer.frames - head.frames) <= 1, `at 15 dB the -20 dB end stays, only the start goes: ${closer.frames} frames`);
+  assert.deepEqual(closer.energies, item.energies.subarray((item.frames - closer.frames) * MEL_BINS), 'the recording from a frame on');
+  // What is left is the recording's own frames from the first loud one on, standardised over themselves.
+  const first = item.frames - head.frames;
+  assert.deepEqual(head.energies, item.energies.subarray(first * MEL_BINS, (first + head.frames) * MEL_BINS));
+  assert.deepEqual(head.features, standardise([head])[0]);
+  const long = { ...item, labels: new Int32Array(item.frames / TIME_REDUCTION - 1).fill(1) };
+  assert.equal(trimmedClose(long, 15), long, 'too short for its transcript once trimmed: kept whole');
+  // In training (where tempo changes move lengths too): shorter on average with close trims, the same batch for a seed.
+  const meanFrames = (closeTrims: number) => {
+    const batches = new SpeechBatches([item], [item], 8, { closeTrims });
+    const frames = Array.from({ length: 20 }, (_, step) => [...batches.trainBatch(step, 5).outputFrames]).flat();
+    return frames.reduce((a, b) => a + b, 0) / frames.length;
+  };
+  assert.ok(meanFrames(1) < 0.95 * meanFrames(0), `${meanFrames(1)} against ${meanFrames(0)} output frames`);
+  const trimming = new SpeechBatches([item], [item], 8, { closeTrims: 0.5 });
+  assert.deepEqual(trimming.trainBatch(2, 5), trimming.trainBatch(2, 5));
+});
+
 test('WAV round trip, stereo and 8-bit decoding, and resampling keep the pitch', () => {
   const tone = Float32Array.from({ length: 8000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / 8000));
   const back = decodeWav(encodeWav({ sampleRate: 8000, samples: tone }));
@@ -543,7 +571,7 @@ test('with espeak-ng: train a tiny recogniser, transcribe, audit, through the CL
     return { factor, transcripts, score: logProbability / frames };
   });
   const best = heardThrough.reduce((a, b) => (b.score > a.score ? b : a));
-  const chosen = chooseVoiceWarp(loaded.model, voice, (logits, frames, V, offset) => decodeFrames(logits, frames, V, offset, 0, new Rng(0)));
+  const chosen = chooseVoiceWarp(loaded.model, voice, (logits, frames, V, offset) => [decodeFrames(logits, frames, V, offset, 0, new Rng(0))]);
   assert.equal(chosen.factor, best.factor);
   assert.ok(Math.abs(chosen.score - best.score) < 1e-4, `${chosen.score} against ${best.score}`);
   assert.ok(new Set(heardThrough.map((h) => h.score)).size > 1, 'the warps are heard differently');

@@ -23,6 +23,7 @@ mono or stereo), or fsdd:PATH (Free Spoken Digit Dataset files {digit}_{speaker}
   --no-global-context  the temporal convolutions do not see the utterance's mean (on by default)
   --voice-warp ${SPEECH_DEFAULTS.voiceWarp}     training only: warp each utterance's formants by up to this fraction (0.1: +-10%)
   --standardise ${SPEECH_DEFAULTS.standardiseOver}  standardise features over each speaker's utterances (speaker) or each utterance alone
+  --close-trims ${SPEECH_DEFAULTS.closeTrims}     training only: the share of utterances trimmed close (edges cut 15-40 dB under their loudest frame)
   --masks ${SPEECH_DEFAULTS.masks}  --dropout ${SPEECH_DEFAULTS.dropout}   training only: SpecAugment masks (bands and stretches) per utterance; dropout rate
 train:  ${Object.entries(SPEECH_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPEECH_SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPEECH_SPLIT_DEFAULTS.heldOutFraction}
@@ -30,7 +31,7 @@ split:  --split-seed ${SPEECH_SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${S
 
 export async function trainSpeechCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
-    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, 'no-global-context': { type: 'boolean' }, 'voice-warp': { type: 'string' }, masks: { type: 'string' }, dropout: { type: 'string' }, standardise: { type: 'string' }, force: { type: 'boolean' },
+    data: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, hidden: { type: 'string' }, 'context-layers': { type: 'string' }, 'no-global-context': { type: 'boolean' }, 'voice-warp': { type: 'string' }, 'close-trims': { type: 'string' }, masks: { type: 'string' }, dropout: { type: 'string' }, standardise: { type: 'string' }, force: { type: 'boolean' },
     'split-by': { type: 'string' }, 'held-out-speakers': { type: 'string' }, 'split-seed': { type: 'string' }, 'held-out-fraction': { type: 'string' },
     ...configFlags(SPEECH_TRAIN_DEFAULTS),
   });
@@ -46,13 +47,15 @@ export async function trainSpeechCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(contextLayers) || contextLayers < 0 || contextLayers > 12) throw new ConfigError(`--context-layers must be a whole number in [0, 12], got ${values['context-layers']}`);
   const voiceWarp = values['voice-warp'] === undefined ? SPEECH_DEFAULTS.voiceWarp : Number(values['voice-warp']);
   checkRange('voice-warp', voiceWarp, { min: 0, max: 0.3 });
+  const closeTrims = values['close-trims'] === undefined ? SPEECH_DEFAULTS.closeTrims : Number(values['close-trims']);
+  checkRange('close-trims', closeTrims, { min: 0, max: 1 });
   const masks = values.masks === undefined ? SPEECH_DEFAULTS.masks : Number(values.masks);
   checkRange('masks', masks, { min: 0, max: 4, integer: true });
   const dropout = values.dropout === undefined ? SPEECH_DEFAULTS.dropout : Number(values.dropout);
   checkRange('dropout', dropout, { min: 0, max: 0.9 });
   const standardiseOver = (values.standardise as string | undefined) ?? SPEECH_DEFAULTS.standardiseOver;
   if (standardiseOver !== 'speaker' && standardiseOver !== 'utterance') throw new ConfigError(`--standardise must be speaker or utterance, got ${standardiseOver}`);
-  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers, globalContext: !values['no-global-context'], voiceWarp, standardiseOver, masks, dropout };
+  const model: SpeechModelSettings = { channels: [channels[0], channels[1]], hidden, contextLayers, globalContext: !values['no-global-context'], voiceWarp, closeTrims, standardiseOver, masks, dropout };
   const train = overrideConfig(SPEECH_TRAIN_DEFAULTS, values).config;
   validateTrainConfig(train);
   const by = (values['split-by'] as string | undefined) ?? 'utterance';

@@ -30,6 +30,11 @@ export interface SpeechConfig {
    * recording heard alone is its own speaker). Files from before this setting: 'utterance'.
    */
   readonly standardiseOver: Standardisation;
+  /**
+   * Training only, as the warp is: the share of utterances trimmed close (edges cut 15-40 dB under the
+   * loudest frame, as some recordings are; a quiet first consonant goes). Files from before: 0.
+   */
+  readonly closeTrims: number;
   /** Training only: SpecAugment masks per utterance, this many frequency bands and this many stretches of time. */
   readonly masks: number;
   /** Training only: the rate at which the hidden frames and each temporal layer's output are dropped. */
@@ -37,7 +42,7 @@ export interface SpeechConfig {
   readonly vocabSize: number;
 }
 
-export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true, voiceWarp: 0.1, standardiseOver: 'speaker', masks: 1, dropout: 0.2 };
+export const SPEECH_DEFAULTS: Omit<SpeechConfig, 'vocabSize'> = { channels: [32, 64], hidden: 128, contextLayers: 2, globalContext: true, voiceWarp: 0.1, standardiseOver: 'speaker', closeTrims: 0.5, masks: 1, dropout: 0.2 };
 /** Input frames per output frame. */
 export const TIME_REDUCTION = 4;
 

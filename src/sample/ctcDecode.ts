@@ -6,8 +6,11 @@ import { Rng } from '../engine/index.js';
 import { collapsePath } from '../codecs/ctcAlphabet.js';
 import type { SpeechModel } from '../models/speech.js';
 import { beamSearchFrames, type LanguageModelFusion, type Lexicon } from './ctcBeam.js';
-import { chooseVoiceWarp, warpVoice, type ReadFrames } from './voiceWarp.js';
-import { forEachUtteranceLogits, type UtteranceFrames } from './speechLogits.js';
+import { chooseVoiceWarp, warpVoice } from './voiceWarp.js';
+import { firstCandidates, forEachUtteranceLogits, type UtteranceFrames } from './speechLogits.js';
+
+/** A decoding of one utterance's logits [frames, V] at `offset`: the transcript it writes. */
+type ReadFrames = (logits: Float32Array, frames: number, V: number, offset: number) => string;
 
 export function decodeFrames(logits: Float32Array, frames: number, V: number, offset: number, temperature: number, rng: Rng): string {
   const path = new Int32Array(frames);
@@ -63,6 +66,6 @@ export function transcribeFeatures(model: SpeechModel, voice: readonly Utterance
     return out;
   }
   // The warp is chosen by what the decoding writes deterministically; at a temperature, sampled through it.
-  const adapted = chooseVoiceWarp(model, voice, read);
-  return readOrSample === read ? adapted.transcripts : transcribeFeatures(model, warpVoice(voice, adapted.factor), { ...o, adaptVoice: false });
+  const adapted = chooseVoiceWarp(model, voice, (...args) => [read(...args)]);
+  return readOrSample === read ? firstCandidates(adapted.readings) : transcribeFeatures(model, warpVoice(voice, adapted.factor), { ...o, adaptVoice: false });
 }

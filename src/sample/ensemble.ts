@@ -10,30 +10,19 @@ import type { SpeechModel } from '../models/speech.js';
 import { beamSearchCandidates, fusedScore } from './ctcBeam.js';
 import { ConfigError } from '../errors.js';
 import { decodeFrames, searchWidth, transcribeFeatures, type TranscribeOptions } from './ctcDecode.js';
-import { forEachUtteranceLogits, type UtteranceFrames } from './speechLogits.js';
-import { chooseVoiceWarp, warpVoice } from './voiceWarp.js';
+import { readUtterances, type ProposeFrames, type Reading, type UtteranceFrames } from './speechLogits.js';
+import { chooseVoiceWarp } from './voiceWarp.js';
 
-/** What one model makes of one recording: its per-frame log-probabilities and the transcripts it proposes. */
-export interface Reading {
-  readonly logProbs: Float64Array;
-  readonly frames: number;
-  /** Most probable first (by the model and the language model); one, the greedy path's, without a search. */
-  readonly candidates: readonly string[];
-}
-
-/** One model's readings of a voice's recordings (deterministic: greedy or beam search, as `o` says). */
+/**
+ * One model's readings of a voice's recordings (deterministic: greedy or beam search, as `o` says), through
+ * the warp whose readings are most probable with `adaptVoice` (those readings themselves, not read again).
+ */
 export function readVoice(model: SpeechModel, voice: readonly UtteranceFrames[], o: Omit<TranscribeOptions, 'temperature' | 'seed'>): Reading[] {
   const width = searchWidth(o);
   const search = { width, lexicon: o.lexicon, languageModel: o.languageModel };
-  const propose = (logits: Float32Array, frames: number, V: number, offset: number) =>
+  const propose: ProposeFrames = (logits, frames, V, offset) =>
     width ? beamSearchCandidates(logits, frames, V, offset, search) : [decodeFrames(logits, frames, V, offset, 0, new Rng(0))];
-  const heard = o.adaptVoice ? warpVoice(voice, chooseVoiceWarp(model, voice, (...args) => propose(...args)[0] ?? '').factor) : voice;
-  const V = model.config.vocabSize;
-  const readings: Reading[] = [];
-  forEachUtteranceLogits(model, heard, (values, frames, offset) => {
-    readings.push({ logProbs: ops.logProbabilities(values, frames, V, offset), frames, candidates: propose(values, frames, V, offset) });
-  });
-  return readings;
+  return (o.adaptVoice ? chooseVoiceWarp(model, voice, propose) : readUtterances(model, voice, propose)).readings;
 }
 
 /**

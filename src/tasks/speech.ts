@@ -48,7 +48,7 @@ export async function trainSpeechModel(req: SpeechTrainRequest): Promise<RunTrai
   });
   try {
     const result = await runTraining({
-      model, data: new SpeechBatches(train, items(sides.heldOut), req.train.batchSize, { voiceWarp: config.voiceWarp, masks: config.masks, speakerPools: config.standardiseOver === 'speaker' }), train: req.train, storage: req.storage, out: req.out,
+      model, data: new SpeechBatches(train, items(sides.heldOut), req.train.batchSize, { voiceWarp: config.voiceWarp, masks: config.masks, speakerPools: config.standardiseOver === 'speaker', closeTrims: config.closeTrims }), train: req.train, storage: req.storage, out: req.out,
       recordOf: (state, r, withState): ModelRecord => ({
         kind: model.kind, task: SPEECH_TASK, modelConfig: { ...config }, trainConfig: req.train, vocabulary: { characters: CTC_CHARACTERS, blank: BLANK },
         provenance: provenance(state, r), params: state.params, trainState: withState ? state : undefined,
@@ -68,9 +68,9 @@ export interface LoadedSpeechModel {
 
 export function speechModelFromRecord(record: ModelRecord, location: string): LoadedSpeechModel {
   if (record.kind !== 'speech-ctc' || record.task !== SPEECH_TASK) throw new WeightsFormatError(`${location} holds a ${record.kind} model (${record.task}); this needs a speech model`);
-  // Files from before global context lack the flag and the weights; files from before the warp were trained
-  // without one; files from before speaker standardisation read features standardised over each utterance.
-  const config = { ...SPEECH_DEFAULTS, globalContext: false, voiceWarp: 0, standardiseOver: 'utterance', ...record.modelConfig } as SpeechConfig;
+  // Files from before global context lack the flag and the weights; files from before the warp or close trims were
+  // trained without them; files from before speaker standardisation read features standardised over each utterance.
+  const config = { ...SPEECH_DEFAULTS, globalContext: false, voiceWarp: 0, standardiseOver: 'utterance', closeTrims: 0, ...record.modelConfig } as SpeechConfig;
   return { model: new SpeechModel(config, paramsFromRecord(record, speechParamShapes(config), location)), record };
 }
 
