@@ -23,7 +23,7 @@ mono or stereo), or fsdd:PATH (Free Spoken Digit Dataset files {digit}_{speaker}
   --no-global-context  the temporal convolutions do not see the utterance's mean (on by default)
   --voice-warp ${SPEECH_DEFAULTS.voiceWarp}     training only: warp each utterance's formants by up to this fraction (0.1: +-10%)
   --standardise ${SPEECH_DEFAULTS.standardiseOver}  standardise features over each speaker's utterances (speaker) or each utterance alone
-  --close-trims ${SPEECH_DEFAULTS.closeTrims}     training only: the share of utterances trimmed close (edges cut 15-40 dB under their loudest frame)
+  --close-trims ${SPEECH_DEFAULTS.closeTrims}     training only: the share of utterances trimmed close at the start (cut up to 15-40 dB under their loudest frame)
   --masks ${SPEECH_DEFAULTS.masks}  --dropout ${SPEECH_DEFAULTS.dropout}   training only: SpecAugment masks (bands and stretches) per utterance; dropout rate
 train:  ${Object.entries(SPEECH_TRAIN_DEFAULTS).map(([k, v]) => `--${kebab(k)} ${v}`).join('  ')}
 split:  --split-seed ${SPEECH_SPLIT_DEFAULTS.splitSeed}  --held-out-fraction ${SPEECH_SPLIT_DEFAULTS.heldOutFraction}

@@ -31,8 +31,8 @@ export interface SpeechConfig {
    */
   readonly standardiseOver: Standardisation;
   /**
-   * Training only, as the warp is: the share of utterances trimmed close (edges cut 15-40 dB under the
-   * loudest frame, as some recordings are; a quiet first consonant goes). Files from before: 0.
+   * Training only, as the warp is: the share of utterances trimmed close at the start (cut up to the first
+   * frame within 15-40 dB of the loudest, as some recordings are; a quiet first consonant goes). Files from before: 0.
    */
   readonly closeTrims: number;
   /** Training only: SpecAugment masks per utterance, this many frequency bands and this many stretches of time. */
